@@ -1,0 +1,69 @@
+"""Render an ``ExerciseResult`` for a person: HTML in JupyterLab, plain text in a terminal."""
+
+from __future__ import annotations
+
+import html
+
+from course.check.results import ExerciseResult
+
+_HEADLINES = {
+    "passed": "All checks pass",
+    "partial": "Some checks pass",
+    "failed": "Not solved yet",
+    "error": "Cannot check yet",
+}
+
+
+def _score(value: float) -> str:
+    return f"{value:g}"
+
+
+def as_text(result: ExerciseResult) -> str:
+    lines = [
+        f"{result.exercise_id}: {result.title}",
+        f"{_HEADLINES[result.status]}: {_score(result.score)}/{_score(result.max_score)} points",
+    ]
+    if result.problem:
+        lines.append(f"  ! {result.problem}")
+    for finding in result.findings:
+        mark = "✓" if finding.passed else "✗"
+        lines.append(f"  {mark} {finding.name}" + (f": {finding.message}" if finding.message else ""))
+    if result.hint and result.status != "passed":
+        lines.append(f"  Hint: {result.hint}")
+    return "\n".join(lines)
+
+
+def as_html(result: ExerciseResult) -> str:
+    colour = {"passed": "#1a7f37", "partial": "#9a6700", "failed": "#9a6700", "error": "#9a6700"}[result.status]
+    parts = [
+        f'<div style="border-left:4px solid {colour};padding:4px 10px">',
+        f"<b>{html.escape(result.exercise_id)}: {html.escape(result.title)}</b><br>",
+        f'<span style="color:{colour}">{_HEADLINES[result.status]}: '
+        f"{_score(result.score)}/{_score(result.max_score)} points</span>",
+    ]
+    if result.problem:
+        parts.append(f"<p>{html.escape(result.problem)}</p>")
+    if result.findings:
+        parts.append('<ul style="margin:4px 0">')
+        for f in result.findings:
+            mark = "✓" if f.passed else "✗"
+            message = f": {html.escape(f.message)}" if f.message else ""
+            parts.append(f"<li>{mark} {html.escape(f.name)}{message}</li>")
+        parts.append("</ul>")
+    if result.hint and result.status != "passed":
+        parts.append(f"<p><b>Hint:</b> {html.escape(result.hint)}</p>")
+    parts.append("</div>")
+    return "".join(parts)
+
+
+class Feedback:
+    """What ``check()`` returns: Jupyter shows the HTML, a terminal or a text log the text."""
+
+    def __init__(self, result: ExerciseResult) -> None:
+        self.result = result
+
+    def _repr_html_(self) -> str:
+        return as_html(self.result)
+
+    def __repr__(self) -> str:
+        return as_text(self.result)

@@ -1,0 +1,211 @@
+"""Grade a *write the tests* exercise: run the learner's tests against wheats and chaffs.
+
+One pytest session runs every test of the learner once per implementation run:
+
+* each wheat (correct implementation) three times: in asyncio's own scheduling order and in two
+  shuffled orders. A test must pass on every wheat; one that fails every time over-specifies
+  behaviour the exercise leaves open (score 0), one that fails only sometimes is flaky (it earns
+  nothing and is named);
+* each chaff (one plausible bug) once. A chaff is caught when an eligible test fails on it, including
+  by hanging until the virtual-time limit.
+
+Eligible tests assert something (``course.check.assertions``) and passed every wheat run. The
+score is the exercise's points times the share of chaffs caught.
+"""
+
+from __future__ import annotations
+
+import ast
+import sys
+import tempfile
+import threading
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from course.check import variants
+from course.check.assertions import asserting_tests
+from course.check.results import ExerciseResult, Finding, round_score
+from course.check.schedule import SCHEDULE, CourseLoop
+from course.exercises import Exercise
+
+WHEAT_SEEDS: tuple[int | None, ...] = (None, 1, 2)
+"""Scheduling orders each wheat runs under: FIFO, then two seeded shuffles."""
+
+IDLE_LIMIT = 60.0
+"""Virtual seconds a test may wait on nothing at all (no timer, no I/O) before it counts as hung."""
+
+REAL_TIME_LIMIT = 20.0
+"""Wall-clock seconds the whole session may take in a notebook before check() gives up on it."""
+
+
+@dataclass(frozen=True)
+class Run:
+    key: str
+    variant: str
+    wheat: bool
+    seed: int | None
+
+
+def plan(exercise: Exercise) -> list[Run]:
+    runs = [
+        Run(f"{w.name}@{'fifo' if s is None else f'shuffle{s}'}", w.name, True, s)
+        for w in exercise.wheats
+        for s in WHEAT_SEEDS
+    ]
+    runs += [Run(c.name, c.name, False, None) for c in exercise.chaffs]
+    return runs
+
+
+@dataclass
+class SessionOutcome:
+    failed: dict[tuple[str, str], str] = field(default_factory=dict)  # (test, run key) -> message
+    ran: set[tuple[str, str]] = field(default_factory=set)
+    collection_error: str = ""
+
+
+class _VariantPlugin:
+    """Parametrizes every learner test over the runs and swaps the implementation in for each."""
+
+    def __init__(self, exercise: Exercise, runs: list[Run], outcome: SessionOutcome) -> None:
+        self.target = variants.resolve(exercise.target)
+        self.impls = variants.implementations(exercise)
+        self.runs = {r.key: r for r in runs}
+        self.outcome = outcome
+
+    def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:
+        if "_course_run" in metafunc.fixturenames:
+            metafunc.parametrize("_course_run", list(self.runs), indirect=True)
+
+    @pytest.fixture(autouse=True)
+    def _course_run(self, request: pytest.FixtureRequest):
+        run = self.runs[request.param]
+        SCHEDULE.seed = run.seed
+        with variants.swapped(self.target, self.impls[run.variant], vars(request.module)):
+            yield run
+        SCHEDULE.seed = None
+
+    def pytest_asyncio_loop_factories(self, config: Any, item: Any) -> dict[str, Any]:  # noqa: ARG002
+        return {"course": CourseLoop}
+
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        for item in items:
+            item.add_marker(pytest.mark.looptime(idle_timeout=IDLE_LIMIT))
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]):
+        report = yield
+        callspec = getattr(item, "callspec", None)
+        if callspec is not None and "_course_run" in callspec.params:
+            key = (getattr(item, "originalname", item.name), callspec.params["_course_run"])
+            self.outcome.ran.add(key)
+            if report.failed and key not in self.outcome.failed:
+                self.outcome.failed[key] = call.excinfo.exconly() if call.excinfo else "failed"
+        return report
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed and not self.outcome.collection_error:
+            self.outcome.collection_error = str(report.longrepr).strip().splitlines()[-1]
+
+
+def run_session(exercise: Exercise, source: str, runs: list[Run]) -> SessionOutcome:
+    """Run the learner's tests in this process, in this thread, once per run."""
+    from course.notebook_setup import pytest_args_for_cells
+
+    outcome = SessionOutcome()
+    with tempfile.TemporaryDirectory(prefix="course-tests-") as tmp:
+        path = Path(tmp) / f"test_answer_{uuid.uuid4().hex[:12]}.py"
+        path.write_text(source)
+        args = [
+            *pytest_args_for_cells(tmp),
+            "-p", "no:terminal",
+            "--capture=sys",
+            "--import-mode=importlib",
+            "--looptime",
+            str(path),
+        ]
+        plugin = _VariantPlugin(exercise, runs, outcome)
+        try:
+            pytest.main(args, plugins=[plugin])
+        finally:
+            SCHEDULE.seed = None
+            sys.modules.pop(path.stem, None)
+    return outcome
+
+
+def score(exercise: Exercise, source: str, outcome: SessionOutcome, runs: list[Run]) -> ExerciseResult:
+    result = ExerciseResult(exercise.id, exercise.title, exercise.kind, 0.0, float(exercise.points))
+    asserting = asserting_tests(source)
+    if outcome.collection_error:
+        result.problem = f"Your tests could not be collected: {outcome.collection_error}"
+        return result
+    tests = sorted({test for test, _ in outcome.ran})
+    if not tests:
+        result.problem = "The exercise cell defines no tests. Write functions named `test_...` that assert something."
+        return result
+    for test in tests:
+        if not asserting.get(test, True):
+            result.findings.append(Finding(
+                test, False, "asserts nothing (or only constants), so it cannot catch a bug: it earns nothing."))
+    eligible = [t for t in tests if asserting.get(t, True)]
+    if not eligible:
+        result.problem = "None of your tests asserts anything. Add `assert` statements about what the code must do."
+        return result
+
+    wheat_runs = [r for r in runs if r.wheat]
+    flaky: set[str] = set()
+    for test in eligible:
+        for wheat in exercise.wheats:
+            fails = [r for r in wheat_runs if r.variant == wheat.name and (test, r.key) in outcome.failed]
+            if not fails:
+                continue
+            if len(fails) == len(WHEAT_SEEDS):
+                message = outcome.failed[(test, fails[0].key)]
+                result.problem = (
+                    f"`{test}` fails on a correct implementation ({wheat.name}: {wheat.hint}). "
+                    f"It over-specifies: {message}. A test must pass on every correct version of the code."
+                )
+                return result
+            flaky.add(test)
+    for test in sorted(flaky):
+        result.findings.append(Finding(
+            test, False, "passes or fails depending on task scheduling order (flaky), so it earns nothing."))
+    trusted = [t for t in eligible if t not in flaky]
+
+    caught_count = 0
+    for chaff in exercise.chaffs:
+        catchers = [t for t in trusted if (t, chaff.name) in outcome.failed]
+        if catchers:
+            caught_count += 1
+            result.findings.append(Finding(f"bug: {chaff.name}", True, f"caught by `{catchers[0]}`", 1.0, 1.0))
+        else:
+            result.findings.append(Finding(f"bug: {chaff.name}", False, chaff.hint, 0.0, 1.0))
+    result.score = round_score(exercise.points * caught_count / len(exercise.chaffs))
+    return result
+
+
+def check_tests(exercise: Exercise, source: str, *, in_thread: bool = False) -> ExerciseResult:
+    """Score the learner's test source for ``exercise``."""
+    empty = ExerciseResult(exercise.id, exercise.title, exercise.kind, 0.0, float(exercise.points))
+    try:
+        ast.parse(source)
+    except SyntaxError as exc:
+        empty.problem = f"The exercise cell has a syntax error on line {exc.lineno}: {exc.msg}. Fix it and run the cell."
+        return empty
+    runs = plan(exercise)
+    if not in_thread:
+        return score(exercise, source, run_session(exercise, source, runs), runs)
+    box: list[SessionOutcome] = []
+    thread = threading.Thread(target=lambda: box.append(run_session(exercise, source, runs)), daemon=True)
+    thread.start()
+    thread.join(REAL_TIME_LIMIT)
+    if not box:
+        empty.problem = (
+            f"Your tests were still running after {REAL_TIME_LIMIT:g} s of real time. Something blocks the event "
+            "loop (`time.sleep`, a busy loop). Restart the kernel, fix the test, and check again."
+        )
+        return empty
+    return score(exercise, source, box[0], runs)

@@ -1,0 +1,68 @@
+"""An event loop that can order simultaneous timers differently, to screen tests for flakiness.
+
+asyncio documents two orders. Callbacks made ready with ``call_soon`` run first-in, first-out:
+code may rely on that (``await asyncio.sleep(0)`` lets a just-created task start). But "if two
+callbacks are scheduled for exactly the same time, it is undefined which will be called first"
+(``loop.call_at``). On virtual time, simultaneous timers are common: two requests with the same
+latency finish at the same instant. A test that depends on which one asyncio happens to wake first
+is flaky under another loop, Python version or timing.
+
+``CourseLoop`` breaks ties between timers due at the same time with a seeded random key when
+``SCHEDULE.seed`` is set, and by creation order otherwise. The same seed gives the same order, so
+a test that passes under one seed and fails under another is flaky, reproducibly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import itertools
+import random
+from dataclasses import dataclass
+
+
+@dataclass
+class Schedule:
+    seed: int | None = None  # None: ties go to the timer created first
+
+
+SCHEDULE = Schedule()
+
+
+class _Timer(asyncio.TimerHandle):
+    __slots__ = ("_course_key",)
+
+    def _key(self) -> tuple[float, float]:
+        return (self._when, self._course_key)  # type: ignore[attr-defined]
+
+    def __lt__(self, other: object) -> bool:
+        return self._key() < other._key() if isinstance(other, _Timer) else super().__lt__(other)
+
+    def __le__(self, other: object) -> bool:
+        return self._key() <= other._key() if isinstance(other, _Timer) else super().__le__(other)
+
+    def __gt__(self, other: object) -> bool:
+        return self._key() > other._key() if isinstance(other, _Timer) else super().__gt__(other)
+
+    def __ge__(self, other: object) -> bool:
+        return self._key() >= other._key() if isinstance(other, _Timer) else super().__ge__(other)
+
+
+class CourseLoop(asyncio.SelectorEventLoop):
+    def __init__(self) -> None:
+        super().__init__()
+        self._course_rng = random.Random(SCHEDULE.seed) if SCHEDULE.seed is not None else None
+        self._course_counter = itertools.count()
+
+    def call_at(self, when, callback, *args, context=None):  # type: ignore[no-untyped-def, override]
+        # The body of BaseEventLoop.call_at, with a timer that carries a tie-breaking key.
+        if when is None:
+            raise TypeError("when cannot be None")
+        self._check_closed()  # type: ignore[attr-defined]
+        timer = _Timer(when, callback, args, self, context)
+        timer._course_key = self._course_rng.random() if self._course_rng else next(self._course_counter)
+        if timer._source_traceback:
+            del timer._source_traceback[-1]
+        heapq.heappush(self._scheduled, timer)  # type: ignore[attr-defined]
+        timer._scheduled = True
+        return timer

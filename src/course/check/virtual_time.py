@@ -1,0 +1,68 @@
+"""Run a check's coroutine on a fresh event loop with virtual time, and name where it got stuck.
+
+Checks simulate latency with ``asyncio.sleep``; on looptime's loop that costs no wall-clock time and
+``loop.time()`` advances exactly, so a check can tell concurrent code (1 s of virtual time) from
+sequential code (3 s). A coroutine that waits for something that never happens is stopped after
+``VIRTUAL_LIMIT`` virtual seconds (an instant in real time) with the line it was waiting on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, Awaitable, Callable
+
+import looptime
+
+from course.check.answer import CELL_FILENAME
+
+VIRTUAL_LIMIT = 600.0
+
+
+class Stuck(Exception):
+    """The checked code waited ``VIRTUAL_LIMIT`` virtual seconds; the message names the line."""
+
+
+def suspended_at(task: asyncio.Task[Any]) -> str:
+    """The innermost line of the learner's cell that ``task`` is suspended on, if any."""
+    where = ""
+    awaitable: Any = task.get_coro()
+    while awaitable is not None:
+        frame = getattr(awaitable, "cr_frame", None) or getattr(awaitable, "gi_frame", None)
+        if frame is not None and frame.f_code.co_filename == CELL_FILENAME:
+            where = f"exercise cell, line {frame.f_lineno}, in {frame.f_code.co_name}"
+        awaitable = getattr(awaitable, "cr_await", None) or getattr(awaitable, "gi_yieldfrom", None)
+    return where
+
+
+def run(make_coro: Callable[[], Awaitable[Any]], *, limit: float = VIRTUAL_LIMIT) -> Any:
+    """Run ``make_coro()`` to completion on a new virtual-time loop in the current thread."""
+    with asyncio.Runner(loop_factory=lambda: looptime.new_event_loop(start=0.0)) as runner:
+        loop = runner.get_loop()
+
+        async def guarded() -> Any:
+            main = asyncio.current_task()
+            assert main is not None
+            stuck: list[str] = []
+
+            def give_up() -> None:
+                places = [suspended_at(t) for t in asyncio.all_tasks(loop)]
+                stuck.append(next((p for p in places if p), ""))
+                main.cancel()
+
+            handle = loop.call_later(limit, give_up)
+            try:
+                return await make_coro()
+            except asyncio.CancelledError:
+                if stuck:
+                    where = f" It was waiting at {stuck[0]}." if stuck[0] else ""
+                    raise Stuck(
+                        f"The code was still waiting after {limit:g} s (of virtual time).{where} "
+                        "Something it awaits never happens: an event never set, a queue never fed, "
+                        "or a call with no timeout."
+                    ) from None
+                raise
+            finally:
+                handle.cancel()
+
+        with loop.looptime_enabled():
+            return runner.run(guarded())

@@ -1,0 +1,49 @@
+"""The exercise registry: every exercise of the course, each written once, by chapter.
+
+A chapter's exercises live in ``chNN_<topic>.py`` as a tuple ``EXERCISES``; add a chapter by adding
+its module to ``CHAPTER_MODULES``. ``course list`` prints the registry.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import import_module
+
+from course.exercises.model import MARKER, Check, Exercise, Variant
+
+__all__ = ["MARKER", "Check", "Exercise", "Variant", "UnknownExercise", "all_exercises", "get"]
+
+CHAPTER_MODULES = (
+    "course.exercises.ch01_async_basics",
+    "course.exercises.ch02_pytest_asyncio",
+)
+
+
+class UnknownExercise(LookupError):
+    """Raised for an exercise id that is not registered; the message lists the valid ids."""
+
+    def __init__(self, exercise_id: str) -> None:
+        valid = ", ".join(e.id for e in all_exercises())
+        super().__init__(f"There is no exercise {exercise_id!r}. Valid ids: {valid}.")
+        self.exercise_id = exercise_id
+
+
+@cache
+def all_exercises() -> tuple[Exercise, ...]:
+    """Every registered exercise, in chapter order. Ids must be unique across the course."""
+    found: list[Exercise] = []
+    for name in CHAPTER_MODULES:
+        found.extend(import_module(name).EXERCISES)
+    ids = [e.id for e in found]
+    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    if duplicates:
+        raise ValueError(f"exercise ids registered twice: {', '.join(duplicates)}")
+    return tuple(found)
+
+
+def get(exercise_id: str) -> Exercise:
+    """The exercise with this id, or ``UnknownExercise`` naming the valid ids."""
+    for exercise in all_exercises():
+        if exercise.id == exercise_id:
+            return exercise
+    raise UnknownExercise(exercise_id)

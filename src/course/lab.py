@@ -1,0 +1,37 @@
+"""``course lab``: open the course in JupyterLab, settled for a first-time learner.
+
+JupyterLab asks a new user whether to fetch Jupyter news; a course's learner has no use for the
+question, so the virtual environment's settings overrides answer it. The first chapter opens.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+OVERRIDES = {"@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": False}}
+FIRST_CHAPTER = "notebooks/01_async_basics.ipynb"
+
+
+def write_overrides(prefix: Path = Path(sys.prefix)) -> Path:
+    """Merge the course's settings into ``<prefix>/share/jupyter/lab/settings/overrides.json``."""
+    path = prefix / "share" / "jupyter" / "lab" / "settings" / "overrides.json"
+    current = json.loads(path.read_text()) if path.exists() else {}
+    for plugin, values in OVERRIDES.items():
+        current.setdefault(plugin, {}).update(values)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(current, indent=2) + "\n")
+    return path
+
+
+def lab_command(root: Path, extra: list[str]) -> list[str]:
+    return [sys.executable, "-m", "jupyter", "lab", f"--ServerApp.root_dir={root}", *extra, str(root / FIRST_CHAPTER)]
+
+
+def open_lab(root: Path, extra: list[str]) -> int:
+    write_overrides()
+    command = lab_command(root, extra)
+    os.execv(command[0], command)  # JupyterLab takes over this process; Ctrl-C stops it
+    return 0  # pragma: no cover - execv does not return

@@ -1,0 +1,117 @@
+"""Configure a Jupyter kernel so that ``%%ipytest`` cells run async tests correctly and fast.
+
+Every course notebook starts with ``import course; course.setup()``. Without it, three things go
+wrong in a notebook, each silently or slowly:
+
+* the kernel already runs an event loop, so pytest-asyncio fails with "Runner.run() cannot be called
+  from a running event loop" unless pytest runs in a worker thread;
+* ipytest reports failing tests without failing the cell, so nbval (and a learner's eye scanning for
+  red) sees green while tests are red;
+* every cell would read the project's pyproject.toml (whose addopts run nbval) and import every
+  installed pytest plugin, which costs about 3 s for the first cell and 0.3 s for each later one.
+
+The numbers behind the choices are in ``scripts/benchmark.py``.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import sys
+from importlib import resources
+from pathlib import Path
+
+# The plugins a course cell needs, loaded by entry-point name with autoload off. Autoload would
+# also import nbval (whose import chain alone costs about 1.6 s) in every cell.
+CELL_PLUGINS = ("asyncio", "hypothesispytest", "respx", "looptime_plugin", "looptime_chronometers")
+
+HYPOTHESIS_PROFILE = "course"
+
+_configured = False
+
+
+def cell_config_path() -> Path:
+    """The pytest ini file every cell uses, shipped inside the package."""
+    return Path(str(resources.files("course").joinpath("cells.ini")))
+
+
+def pytest_args_for_cells(rootdir: str | os.PathLike[str]) -> list[str]:
+    """The pytest arguments shared by notebook cells and by the grader's runs of learner tests.
+
+    ``rootdir`` is where the cell's module lives (the notebook's folder): test ids then read
+    ``t_<hex>.py::test_name``, and no configuration file above it is consulted.
+    """
+    args = [
+        "-c", str(cell_config_path()),
+        "--rootdir", str(rootdir),
+        "--disable-plugin-autoload",
+        "-p", "no:cacheprovider",  # no .pytest_cache/ beside the notebooks
+    ]
+    for name in CELL_PLUGINS:
+        args += ["-p", name]
+    args += ["-p", "course.cell_plugin"]
+    return args
+
+
+def register_hypothesis_profile() -> None:
+    """A deterministic Hypothesis profile: the same examples every run, nothing written to disk.
+
+    Stored notebook outputs are compared by nbval, so a property test must not find a different
+    counterexample from one run to the next, and no ``.hypothesis/`` folder may appear beside a
+    notebook.
+    """
+    from hypothesis import HealthCheck, settings
+
+    settings.register_profile(
+        HYPOTHESIS_PROFILE,
+        derandomize=True,
+        database=None,
+        deadline=None,
+        max_examples=50,
+        print_blob=False,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
+    settings.load_profile(HYPOTHESIS_PROFILE)
+
+
+def setup(*, quiet: bool = False) -> None:
+    """Configure ipytest for async tests in this kernel. Safe to call more than once.
+
+    * pytest runs in a worker thread, where pytest-asyncio may start its own event loops;
+    * a failing test raises in the cell, so Run All, nbval and the learner all see the failure;
+    * cells use the course's own pytest configuration (``cells.ini``): asyncio auto mode,
+      function loop scopes, warnings as errors;
+    * only the plugins the course uses are loaded, and the kernel's heap is frozen after the
+      imports so pytest's garbage collections stay cheap.
+    """
+    global _configured
+    # Import the heavy modules now, once, so no cell pays for them.
+    import httpx  # noqa: F401
+    import hypothesis  # noqa: F401
+    import ipytest
+    import looptime  # noqa: F401
+    import pytest  # noqa: F401
+    import pytest_asyncio  # noqa: F401
+    import respx  # noqa: F401
+
+    register_hypothesis_profile()
+    ipytest.config(
+        rewrite_asserts=True,
+        magics=True,
+        clean="[Tt]est*",
+        run_in_thread=True,
+        raise_on_error=True,
+        addopts=["-q", "--color=no", "--tb=short", *pytest_args_for_cells(os.getcwd())],
+        defopts="auto",
+        display_columns=100,
+        # ipytest 0.14.2's config() treats an omitted `coverage` as true and adds `--cov` to every run.
+        coverage=False,
+    )
+    # pytest's unraisable-exception plugin collects garbage twice per run; on a kernel heap that holds
+    # hypothesis and httpx that is ~100 ms per cell. Frozen objects are skipped by the collector.
+    gc.collect()
+    gc.freeze()
+    if not _configured and not quiet:
+        print(f"Course set-up done: Python {sys.version.split()[0]}, pytest-asyncio {pytest_asyncio.__version__}, "
+              "tests in %%ipytest cells run on their own event loop.")
+    _configured = True
