@@ -20,6 +20,6 @@ def setup(*, quiet: bool = False) -> None:
 
 def check(exercise_id: str) -> Any:
     """Check the exercise ``exercise_id`` against the code in this notebook and show the feedback."""
-    from course.check import check_in_notebook
+    from course.checker import check_in_notebook
 
     return check_in_notebook(exercise_id)

@@ -30,7 +30,7 @@ def _project_root() -> Path:
 
 
 def _grades_text(grades, *, feedback: bool) -> str:
-    from course.check.feedback import as_text
+    from course.checker.feedback import as_text
 
     lines = []
     for grade in grades:
@@ -62,6 +62,10 @@ def cmd_grade(args: argparse.Namespace, *, feedback: bool) -> int:
                 raise NotebookError(f"{path}: no notebooks found")
             for notebook in notebooks:
                 grade = grade_notebook(notebook)
+                if feedback:  # a learner at a terminal: the first hint for anything unsolved
+                    for result in grade.results:
+                        if result.status != "passed":
+                            result.hint = get(result.exercise_id).hints[0]
                 if args.exercise:
                     grade.results = [r for r in grade.results if r.exercise_id == args.exercise]
                 grades.append(grade)

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import gc
 import os
-import sys
 from importlib import resources
 from pathlib import Path
 
@@ -112,6 +111,5 @@ def setup(*, quiet: bool = False) -> None:
     gc.collect()
     gc.freeze()
     if not _configured and not quiet:
-        print(f"Course set-up done: Python {sys.version.split()[0]}, pytest-asyncio {pytest_asyncio.__version__}, "
-              "tests in %%ipytest cells run on their own event loop.")
+        print("Course set-up done: %%ipytest cells run pytest-asyncio tests on their own event loop.")
     _configured = True

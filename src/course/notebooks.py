@@ -27,7 +27,7 @@ class ExerciseNotebook:
 
     def answer(self, exercise: Exercise) -> str | None:
         """The source of the last code cell carrying the exercise's marker, or None."""
-        from course.check import find_cell
+        from course.checker import find_cell
 
         return find_cell(self.code_sources(), exercise.id)
 

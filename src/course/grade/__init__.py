@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from course.check.results import ExerciseResult, round_score
+from course.checker.results import ExerciseResult, round_score
 from course.grade.sandbox import Limits, run_worker
 from course.notebooks import ExerciseNotebook, NotebookError, open_exercise_notebook
 

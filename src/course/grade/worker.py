@@ -21,8 +21,8 @@ def main() -> None:
         os.dup2(sink.fileno(), 1)
         os.dup2(sink.fileno(), 2)
 
-    from course.check import check_source
-    from course.check.results import ExerciseResult
+    from course.checker import check_source
+    from course.checker.results import ExerciseResult
     from course.exercises import get
 
     with open(results_path, "a", encoding="utf-8") as results:

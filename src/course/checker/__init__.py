@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from collections import Counter
 
-from course.check.answer import AnswerProblem, load_answer
-from course.check.code_checks import check_code, _in_thread
-from course.check.feedback import Feedback
-from course.check.learner_tests import check_tests
-from course.check.results import ExerciseResult
+from course.checker.answer import AnswerProblem, load_answer
+from course.checker.code_checks import check_code, _in_thread
+from course.checker.feedback import Feedback
+from course.checker.learner_tests import check_tests
+from course.checker.results import ExerciseResult
 from course.exercises import MARKER, Exercise, UnknownExercise, get
 
 __all__ = ["check_source", "check_in_notebook", "find_cell", "ExerciseResult", "Feedback"]
@@ -41,6 +41,7 @@ def check_source(exercise: Exercise, source: str, *, in_thread: bool = False) ->
         box.append(load_answer(source, exercise.id))
 
     finished, error = _in_thread(load, LOAD_TIME_LIMIT)
+    error = error if isinstance(error, BaseException) else None
     if not finished:
         result.problem = (
             f"Running the exercise cell took more than {LOAD_TIME_LIMIT:g} s. Does it run a loop or a "

@@ -13,7 +13,7 @@ from typing import Any, Awaitable, Callable
 
 import looptime
 
-from course.check.answer import CELL_FILENAME
+from course.checker.answer import CELL_FILENAME
 
 VIRTUAL_LIMIT = 600.0
 
@@ -64,5 +64,4 @@ def run(make_coro: Callable[[], Awaitable[Any]], *, limit: float = VIRTUAL_LIMIT
             finally:
                 handle.cancel()
 
-        with loop.looptime_enabled():
-            return runner.run(guarded())
+        return runner.run(guarded())  # looptime.new_event_loop() starts with virtual time enabled

@@ -9,7 +9,7 @@ One pytest session runs every test of the learner once per implementation run:
 * each chaff (one plausible bug) once. A chaff is caught when an eligible test fails on it, including
   by hanging until the virtual-time limit.
 
-Eligible tests assert something (``course.check.assertions``) and passed every wheat run. The
+Eligible tests assert something (``course.checker.assertions``) and passed every wheat run. The
 score is the exercise's points times the share of chaffs caught.
 """
 
@@ -26,10 +26,10 @@ from typing import Any
 
 import pytest
 
-from course.check import variants
-from course.check.assertions import asserting_tests
-from course.check.results import ExerciseResult, Finding, round_score
-from course.check.schedule import SCHEDULE, CourseLoop
+from course.checker import variants
+from course.checker.assertions import asserting_tests
+from course.checker.results import ExerciseResult, Finding, round_score
+from course.checker.schedule import SCHEDULE, CourseLoop
 from course.exercises import Exercise
 
 WHEAT_SEEDS: tuple[int | None, ...] = (None, 1, 2)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 
-from course.check.results import ExerciseResult
+from course.checker.results import ExerciseResult
 
 _HEADLINES = {
     "passed": "All checks pass",
