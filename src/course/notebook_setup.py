@@ -73,6 +73,24 @@ def register_hypothesis_profile() -> None:
     settings.load_profile(HYPOTHESIS_PROFILE)
 
 
+EXECUTED_CELLS: list[str] = []
+"""The source of every cell run in this kernel since ``setup()``, oldest first. ``course.check``
+finds an exercise's answer here. IPython's own history is not enough: kernels driven by tools
+(nbval, some front ends) run cells without storing them in it."""
+
+
+def _remember(info) -> None:  # noqa: ANN001 - IPython's ExecutionInfo
+    EXECUTED_CELLS.append(info.raw_cell)
+
+
+def _record_cells() -> None:
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    if shell is not None and _remember not in shell.events.callbacks["pre_run_cell"]:
+        shell.events.register("pre_run_cell", _remember)
+
+
 def setup(*, quiet: bool = False) -> None:
     """Configure ipytest for async tests in this kernel. Safe to call more than once.
 
@@ -94,6 +112,11 @@ def setup(*, quiet: bool = False) -> None:
     import respx  # noqa: F401
 
     register_hypothesis_profile()
+    # pytest prints full, untruncated summaries and diffs when it sees CI or BUILD_NUMBER in the
+    # environment. A cell must print the same on a learner's laptop and in CI (nbval compares the
+    # two), so the kernel forgets it is on CI; nothing else in the kernel reads these variables.
+    for variable in ("CI", "BUILD_NUMBER"):
+        os.environ.pop(variable, None)
     ipytest.config(
         rewrite_asserts=True,
         magics=True,
@@ -106,6 +129,7 @@ def setup(*, quiet: bool = False) -> None:
         # ipytest 0.14.2's config() treats an omitted `coverage` as true and adds `--cov` to every run.
         coverage=False,
     )
+    _record_cells()
     # pytest's unraisable-exception plugin collects garbage twice per run; on a kernel heap that holds
     # hypothesis and httpx that is ~100 ms per cell. Frozen objects are skipped by the collector.
     gc.collect()

@@ -57,12 +57,9 @@ def check_source(exercise: Exercise, source: str, *, in_thread: bool = False) ->
 
 
 def _history() -> list[str]:
-    from IPython import get_ipython
+    from course.notebook_setup import EXECUTED_CELLS
 
-    shell = get_ipython()
-    if shell is None:
-        return []
-    return list(shell.history_manager.input_hist_raw)
+    return list(EXECUTED_CELLS)
 
 
 def check_in_notebook(exercise_id: str) -> Feedback:
@@ -76,7 +73,8 @@ def check_in_notebook(exercise_id: str) -> Feedback:
         result = ExerciseResult(exercise.id, exercise.title, exercise.kind, 0.0, float(exercise.points))
         result.problem = (
             f"Run the exercise cell first: the one with the line `# exercise: {exercise_id}`. "
-            "If you deleted that line, put it back at the top of your answer cell."
+            "If you deleted that line, put it back at the top of your answer cell. "
+            "(Cells run before `course.setup()` are not seen: run the set-up cell, then your answer.)"
         )
         return Feedback(result)
     result = check_source(exercise, source, in_thread=True)

@@ -7,6 +7,11 @@ callbacks are scheduled for exactly the same time, it is undefined which will be
 latency finish at the same instant. A test that depends on which one asyncio happens to wake first
 is flaky under another loop, Python version or timing.
 
+``CourseLoop`` also ends deadlocks. When nothing is ready and no timer is pending, nothing in the
+course's tests can ever wake the loop again (they talk to in-process fakes, not sockets): the loop
+would block forever. It then sets one timer, ``IDLE_LIMIT`` seconds ahead, that cancels every task;
+on virtual time that is instant, and the test fails instead of hanging the grader.
+
 ``CourseLoop`` breaks ties between timers due at the same time with a seeded random key when
 ``SCHEDULE.seed`` is set, and by creation order otherwise. The same seed gives the same order, so
 a test that passes under one seed and fails under another is flaky, reproducibly.
@@ -19,6 +24,9 @@ import heapq
 import itertools
 import random
 from dataclasses import dataclass
+
+
+IDLE_LIMIT = 60.0
 
 
 @dataclass
@@ -53,6 +61,17 @@ class CourseLoop(asyncio.SelectorEventLoop):
         super().__init__()
         self._course_rng = random.Random(SCHEDULE.seed) if SCHEDULE.seed is not None else None
         self._course_counter = itertools.count()
+        self.deadlocked = False
+
+    def _run_once(self) -> None:
+        if not self._ready and not self._scheduled:  # type: ignore[attr-defined]
+            self.call_later(IDLE_LIMIT, self._course_unstick)
+        super()._run_once()  # type: ignore[misc]
+
+    def _course_unstick(self) -> None:
+        self.deadlocked = True
+        for task in asyncio.all_tasks(self):
+            task.cancel(f"waited {IDLE_LIMIT:g} s for something that can never happen (a deadlock)")
 
     def call_at(self, when, callback, *args, context=None):  # type: ignore[no-untyped-def, override]
         # The body of BaseEventLoop.call_at, with a timer that carries a tie-breaking key.

@@ -1,0 +1,139 @@
+"""Grading learner-written tests against wheats and chaffs (course.checker.learner_tests)."""
+
+import textwrap
+
+from course.checker import check_source
+from course.exercises import get
+
+RETRY = get("02-retry-tests")
+
+HEADER = """
+import asyncio
+import pytest
+from catalog.errors import RetriesExhausted, TransientError
+from catalog.retry import retry
+
+async def no_sleep(delay):
+    pass
+"""
+
+
+def check(body: str):
+    return check_source(RETRY, HEADER + textwrap.dedent(body))
+
+
+def by_name(result):
+    return {f.name: f for f in result.findings}
+
+
+def test_a_test_catching_only_some_chaffs_earns_their_share():
+    result = check("""
+        async def test_gives_up_after_three_calls():
+            calls = []
+            async def broken():
+                calls.append(1)
+                raise TransientError("down")
+            with pytest.raises(RetriesExhausted):
+                await retry(broken, attempts=3, sleep=no_sleep)
+            assert len(calls) == 3
+    """)
+    caught = sorted(name for name, f in by_name(result).items() if f.passed)
+    assert caught == ["bug: one attempt too few", "bug: one attempt too many"]
+    assert result.score == round(6 * 2 / 6, 2)
+    missed = by_name(result)["bug: backoff does not grow"]
+    assert missed.message == RETRY.chaffs[2].hint and "sleep" not in missed.message.split("(")[0] or missed.message
+
+
+def test_feedback_for_a_missed_chaff_is_its_hint_never_code():
+    result = check("""
+        async def test_success():
+            async def ok():
+                return 1
+            assert await retry(ok, sleep=no_sleep) == 1
+    """)
+    hints = {f"bug: {c.name}": c.hint for c in RETRY.chaffs}
+    for name, finding in by_name(result).items():
+        assert not finding.passed
+        assert finding.message == hints[name]
+    assert result.score == 0
+
+
+def test_a_test_that_asserts_nothing_earns_nothing_even_if_it_would_catch_a_chaff():
+    # Without an assertion this test still "fails" on the chaff that retries every error (ValueError is
+    # retried then exhausted), but a test that asserts nothing must not earn credit.
+    result = check("""
+        async def test_value_error_goes_through():
+            async def bad():
+                raise ValueError("no")
+            try:
+                await retry(bad, sleep=no_sleep)
+            except ValueError:
+                pass
+    """)
+    assert result.score == 0
+    assert "None of your tests asserts anything" in result.problem
+    assert by_name(result)["test_value_error_goes_through"].message.startswith("asserts nothing")
+
+
+def test_a_test_that_fails_on_a_correct_version_scores_zero_and_names_the_valid_behaviour():
+    # Over-specified: demands a call count that only a one-attempt-too-many implementation gives.
+    result = check("""
+        async def test_four_calls():
+            calls = []
+            async def broken():
+                calls.append(1)
+                raise TransientError("down")
+            with pytest.raises(RetriesExhausted):
+                await retry(broken, attempts=3, sleep=no_sleep)
+            assert len(calls) == 4
+    """)
+    assert result.score == 0
+    assert "`test_four_calls` fails on a correct implementation (reference" in result.problem
+
+
+def test_a_test_that_depends_on_the_order_of_simultaneous_timers_is_flaky_and_named():
+    # Two operations finish at the same virtual instant; which one asyncio wakes first is undefined.
+    result = check("""
+        @pytest.mark.looptime
+        async def test_order_of_equal_sleeps():
+            finished = []
+            async def op(name):
+                await asyncio.sleep(1)
+                finished.append(name)
+                return name
+            await asyncio.gather(retry(lambda: op("a"), sleep=no_sleep), retry(lambda: op("b"), sleep=no_sleep))
+            assert finished == ["a", "b"]
+    """)
+    flaky = by_name(result)["test_order_of_equal_sleeps"]
+    assert not flaky.passed and "flaky" in flaky.message
+    assert result.score == 0
+
+
+def test_a_chaff_that_hangs_counts_as_caught():
+    # The "swallows cancellation" chaff retries after cancel; with an operation that waits on an
+    # event nobody sets, it never finishes: the idle limit on virtual time ends the test.
+    result = check("""
+        async def test_cancel_stops_it():
+            calls = []
+            async def wait_forever():
+                calls.append(1)
+                await asyncio.Event().wait()
+            task = asyncio.create_task(retry(wait_forever, sleep=no_sleep))
+            await asyncio.sleep(0)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            assert calls == [1]
+    """)
+    assert by_name(result)["bug: swallows cancellation"].passed
+
+
+def test_syntax_errors_and_empty_cells_explain_themselves():
+    assert "syntax error on line 2" in check_source(RETRY, "x = 1\ndef test(:\n").problem
+    assert "defines no tests" in check_source(RETRY, "import asyncio\n").problem
+
+
+def test_a_test_module_that_fails_to_import_is_reported():
+    result = check_source(RETRY, "from catalog.retry import no_such_name\n\ndef test_x():\n    assert 1 == 1\n")
+    assert result.score == 0
+    assert "could not be collected" in result.problem and "no_such_name" in result.problem
