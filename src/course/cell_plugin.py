@@ -1,6 +1,6 @@
 """A pytest plugin loaded into every ``%%ipytest`` cell and every graded run of learner tests.
 
-It does three things. First, when a failure was raised by pytest's own machinery rather than by the test's
+It loads the course's other plugins (see ``pytest_addhooks``), then does three things. First, when a failure was raised by pytest's own machinery rather than by the test's
 code, it replaces a 40-line traceback through pytest and pluggy internals with the message that
 matters. The typical case is the most common async mistake: a coroutine that was never awaited.
 Python reports it while garbage-collecting the coroutine, pytest turns that into a
@@ -22,6 +22,7 @@ notebook, a failure in a cell that has nothing to do with it.
 from __future__ import annotations
 
 import asyncio
+import importlib
 import os
 import re
 import sys
@@ -34,6 +35,34 @@ import pytest
 
 _INTERNAL_DIRS = tuple(str(Path(mod.__file__).parent) + os.sep for mod in (_pytest, pluggy))
 _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
+
+
+# The plugins a course cell uses, registered under their entry-point names. Loading them with
+# `-p <entry-point name>` makes pluggy read the metadata of every installed distribution on every
+# run: about 16 ms of each cell's 60. Registering the modules directly costs nothing. The names
+# matter: looptime finds pytest-asyncio as "asyncio", and `-p no:asyncio` in a cell still works.
+PLUGINS = {
+    "asyncio": "pytest_asyncio.plugin",
+    "hypothesispytest": "_hypothesis_pytestplugin",
+    "respx": "respx.plugin",
+    "looptime_plugin": "looptime._internal.plugin",
+    "looptime_chronometers": "looptime._internal.chronometers",
+}
+
+
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    for name, module in PLUGINS.items():
+        if pluginmanager.get_plugin(name) is None and not pluginmanager.is_blocked(name):
+            pluginmanager.register(importlib.import_module(module), name)
+
+
+def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
+    """A cell may switch pytest-asyncio off (`-p no:asyncio`) to show what pytest does without it.
+    cells.ini still sets pytest-asyncio's options then; declare them, so that pytest does not fail
+    the run over "unknown config options" instead of showing what the cell is about."""
+    if pluginmanager.is_blocked("asyncio"):
+        for name in ("asyncio_mode", "asyncio_default_fixture_loop_scope", "asyncio_default_test_loop_scope"):
+            parser.addini(name, "pytest-asyncio's option; the plugin is switched off for this run")
 
 
 def _raised_by_pytest(excinfo: pytest.ExceptionInfo[BaseException]) -> bool:

@@ -16,6 +16,7 @@ score is the exercise's points times the share of chaffs caught.
 from __future__ import annotations
 
 import ast
+import gc
 import sys
 import tempfile
 import threading
@@ -70,6 +71,7 @@ class _VariantPlugin:
     def __init__(self, exercise: Exercise, runs: list[Run], outcome: SessionOutcome) -> None:
         self.target = variants.resolve(exercise.target)
         self.impls = variants.implementations(exercise)
+        self.bindings = variants.bindings(self.target)
         self.runs = {r.key: r for r in runs}
         self.outcome = outcome
 
@@ -81,7 +83,7 @@ class _VariantPlugin:
     def _course_run(self, request: pytest.FixtureRequest):
         run = self.runs[request.param]
         SCHEDULE.seed = run.seed
-        with variants.swapped(self.target, self.impls[run.variant], vars(request.module)):
+        with variants.swapped(self.target, self.impls[run.variant], vars(request.module), package_bindings=self.bindings):
             yield run
         SCHEDULE.seed = None
 
@@ -121,6 +123,10 @@ def run_session(exercise: Exercise, source: str, runs: list[Run]) -> SessionOutc
             str(path),
         ]
         plugin = _VariantPlugin(exercise, runs, outcome)
+        # pytest collects garbage twice per session to find "unraisable" errors; with the grader's
+        # or the kernel's heap frozen, that scans only what this session created (~90 ms less each).
+        already_frozen = gc.get_freeze_count() > 0  # course.setup() froze the kernel's heap: keep it so
+        gc.freeze()
         try:
             pytest.main(args, plugins=[plugin])
         except Exception as exc:  # noqa: BLE001
@@ -130,6 +136,8 @@ def run_session(exercise: Exercise, source: str, runs: list[Run]) -> SessionOutc
             if not outcome.ran:
                 outcome.collection_error = f"pytest stopped: {type(exc).__name__}: {exc}"
         finally:
+            if not already_frozen:
+                gc.unfreeze()
             SCHEDULE.seed = None
             sys.modules.pop(path.stem, None)
     return outcome

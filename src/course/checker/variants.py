@@ -80,26 +80,31 @@ def implementations(exercise: Exercise) -> dict[str, Any]:
     return built
 
 
+def bindings(target: Target) -> list[tuple[Any, str]]:
+    """Every (module, name) in the target's package bound to the original, besides its owner."""
+    found = []
+    for module_name, module in list(sys.modules.items()):
+        if module is target.owner or not (module_name == target.package or module_name.startswith(target.package + ".")):
+            continue
+        found += [(module, name) for name, value in list(vars(module).items()) if value is target.original]
+    return found
+
+
 @contextlib.contextmanager
-def swapped(target: Target, implementation: Any, *namespaces: dict[str, Any]) -> Iterator[None]:
-    """Replace the target by ``implementation`` wherever it is bound, and put everything back after."""
+def swapped(
+    target: Target, implementation: Any, *namespaces: dict[str, Any], package_bindings: list[tuple[Any, str]] | None = None
+) -> Iterator[None]:
+    """Replace the target by ``implementation`` wherever it is bound, and put everything back after.
+
+    ``package_bindings`` (from ``bindings``) saves scanning the package's modules on every swap.
+    """
     restore: list[tuple[Any, str, Any]] = []
-    holders: list[Any] = [target.owner]
-    holders += [m for n, m in list(sys.modules.items()) if n == target.package or n.startswith(target.package + ".")]
-    seen: set[int] = set()
     try:
-        for holder in holders:
-            if id(holder) in seen:
-                continue
-            seen.add(id(holder))
-            if holder is target.owner:
-                restore.append((holder, target.attribute, target.original))
-                setattr(holder, target.attribute, implementation)
-                continue
-            for name, value in list(vars(holder).items()):
-                if value is target.original:
-                    restore.append((holder, name, value))
-                    setattr(holder, name, implementation)
+        restore.append((target.owner, target.attribute, target.original))
+        setattr(target.owner, target.attribute, implementation)
+        for holder, name in bindings(target) if package_bindings is None else package_bindings:
+            restore.append((holder, name, target.original))
+            setattr(holder, name, implementation)
         for namespace in namespaces:
             for name, value in list(namespace.items()):
                 if value is target.original:

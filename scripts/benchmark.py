@@ -1,0 +1,131 @@
+"""Print the course's performance figures. A benchmark, not a test: it asserts nothing and never fails CI.
+
+    python scripts/benchmark.py               # everything, including one full run of the test suite
+    python scripts/benchmark.py --no-suite    # skip the suite run (about a minute)
+
+Figures, with the targets from the foundation issue (2-core machine):
+* the whole test suite's wall time (the README's test command, without the install step);
+* per chapter notebook: the first and the median `%%ipytest` cell (targets: <= 300 ms, <= 80 ms), and
+  the notebook's execution time against an empty notebook's (target: at most 80 ms more per
+  `%%ipytest` cell);
+* the same cells with ipytest's recommended defaults, for contrast;
+* `course.check()` on each *write the tests* exercise (reference tests, every wheat and chaff;
+  target: <= 0.5 s).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def execute(notebook: nbformat.NotebookNode, folder: Path) -> float:
+    """Execute in place (kernel start included); return wall seconds."""
+    start = time.perf_counter()
+    NotebookClient(notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(folder)}}).execute()
+    return time.perf_counter() - start
+
+
+def cell_seconds(cell: nbformat.NotebookNode) -> float:
+    timing = cell.metadata["execution"]
+    start = datetime.fromisoformat(timing["iopub.execute_input"].replace("Z", "+00:00"))
+    end = datetime.fromisoformat(timing["shell.execute_reply"].replace("Z", "+00:00"))
+    return (end - start).total_seconds()
+
+
+def ipytest_cells(notebook: nbformat.NotebookNode) -> list[nbformat.NotebookNode]:
+    return [c for c in notebook.cells if c.cell_type == "code" and c.source.startswith("%%ipytest")]
+
+
+def empty_notebook_seconds(folder: Path, repeats: int = 3) -> float:
+    runs = []
+    for _ in range(repeats):
+        notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1")])
+        runs.append(execute(notebook, folder))
+    return statistics.median(runs)
+
+
+def chapter_figures(empty: float) -> None:
+    print("\nChapter notebooks (targets: first %%ipytest cell <= 300 ms, median <= 80 ms, "
+          "notebook <= empty + 80 ms per %%ipytest cell)")
+    for path in sorted(ROOT.glob("notebooks/*.ipynb")):
+        notebook = nbformat.read(path, as_version=4)
+        total = execute(notebook, path.parent)
+        cells = [cell_seconds(c) * 1000 for c in ipytest_cells(notebook)]
+        budget = empty + 0.080 * len(cells)
+        print(f"  {path.name}: {len(cells)} %%ipytest cells, first {cells[0]:.0f} ms, median "
+              f"{statistics.median(cells):.0f} ms, max {max(cells):.0f} ms; notebook {total:.2f} s "
+              f"(empty {empty:.2f} s + {len(cells)} x 80 ms = {budget:.2f} s budget)")
+
+
+def defaults_contrast(folder: Path) -> None:
+    """The same kind of cells with ipytest's documented set-up (autoload of every plugin)."""
+    setup = "import ipytest; ipytest.autoconfig(run_in_thread=True, raise_on_error=True, addopts=['-q', '-o', 'asyncio_default_fixture_loop_scope=function'])"
+    test = "%%ipytest\nimport asyncio\nasync def test_sleep():\n    await asyncio.sleep(0)\n"
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(setup)] + [nbformat.v4.new_code_cell(test) for _ in range(5)])
+    execute(notebook, folder)
+    cells = [cell_seconds(c) * 1000 for c in ipytest_cells(notebook)]
+    print(f"\nFor contrast, ipytest.autoconfig(run_in_thread=True): first cell {cells[0]:.0f} ms, "
+          f"median {statistics.median(cells):.0f} ms")
+
+
+def check_latency(repeats: int = 5) -> None:
+    from course.checker import check_source, find_cell
+    from course.exercises import all_exercises
+
+    print("\ncourse.check() on write-the-tests exercises (target: <= 500 ms; in-process, median of "
+          f"{repeats}, after one warm-up)")
+    for exercise in all_exercises():
+        if exercise.kind != "tests":
+            continue
+        solution = next(ROOT.glob(f"solutions/{exercise.chapter:02d}_*.ipynb"))
+        sources = [c.source for c in nbformat.read(solution, as_version=4).cells if c.cell_type == "code"]
+        source = find_cell(sources, exercise.id)
+        check_source(exercise, source)
+        runs = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            result = check_source(exercise, source)
+            runs.append(time.perf_counter() - start)
+        variants = len(exercise.wheats) + len(exercise.chaffs)
+        print(f"  {exercise.id}: {statistics.median(runs) * 1000:.0f} ms (max {max(runs) * 1000:.0f} ms) "
+              f"for {variants} implementations, {len(exercise.wheats)} wheats x 3 orders; score {result.score:g}/{result.max_score:g}")
+
+
+def suite_time() -> None:
+    start = time.perf_counter()
+    result = subprocess.run([sys.executable, "-m", "pytest", "-q"], cwd=ROOT, capture_output=True, text=True)
+    elapsed = time.perf_counter() - start
+    print(f"\nWhole test suite (`pytest`): {elapsed:.1f} s, exit {result.returncode}: {result.stdout.strip().splitlines()[-1]}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--no-suite", action="store_true", help="skip the full test-suite run")
+    args = parser.parse_args()
+    os.environ.pop("CI", None)
+    print(f"Python {sys.version.split()[0]} on {os.cpu_count()} cores")
+    folder = ROOT / "notebooks"
+    empty = empty_notebook_seconds(folder)
+    print(f"Empty notebook (kernel start + one cell): {empty:.2f} s")
+    chapter_figures(empty)
+    defaults_contrast(folder)
+    check_latency()
+    if not args.no_suite:
+        suite_time()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
