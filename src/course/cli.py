@@ -123,13 +123,17 @@ def parser() -> argparse.ArgumentParser:
     g = sub.add_parser("generate", help="write exercises/ from solutions/")
     g.add_argument("--check", action="store_true", help="only report stale exercise notebooks (exit 1 if any)")
     sub.add_parser("list", help="list every exercise")
-    lab = sub.add_parser("lab", help="open the course in JupyterLab")
-    lab.add_argument("jupyter_args", nargs=argparse.REMAINDER, help="passed on to `jupyter lab`")
+    sub.add_parser("lab", help="open the course in JupyterLab (other options go to `jupyter lab`)")
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    p = parser()
+    args, extra = p.parse_known_args(argv)
+    if args.command == "lab":
+        args.jupyter_args = extra
+    elif extra:
+        p.error(f"unrecognized arguments: {' '.join(extra)}")
     if args.command == "check":
         return cmd_grade(args, feedback=True)
     if args.command == "grade":

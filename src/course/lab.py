@@ -26,8 +26,15 @@ def write_overrides(prefix: Path = Path(sys.prefix)) -> Path:
     return path
 
 
-def lab_command(root: Path, extra: list[str]) -> list[str]:
-    return [sys.executable, "-m", "jupyter", "lab", f"--ServerApp.root_dir={root}", *extra, str(root / FIRST_CHAPTER)]
+def lab_command(root: Path, extra: list[str], *, as_root: bool | None = None) -> list[str]:
+    """``jupyter lab`` serving the course folder and opening the first chapter.
+
+    As root (a container, a teaching VM), JupyterLab refuses to start without ``--allow-root``; a
+    learner there has no other account to switch to, so the course passes it.
+    """
+    as_root = (os.geteuid() == 0) if as_root is None else as_root
+    root_flag = ["--allow-root"] if as_root else []
+    return [sys.executable, "-m", "jupyter", "lab", f"--ServerApp.root_dir={root}", *root_flag, *extra, str(root / FIRST_CHAPTER)]
 
 
 def open_lab(root: Path, extra: list[str]) -> int:

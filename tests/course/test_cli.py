@@ -73,3 +73,15 @@ def test_generate_check_reports_nothing_stale_on_the_committed_course(capsys, mo
 def test_python_dash_m_course_is_the_same_command():
     result = subprocess.run([sys.executable, "-m", "course", "list"], capture_output=True, text=True, check=False)
     assert result.returncode == 0 and "01-forgotten-await" in result.stdout
+
+
+def test_lab_passes_unknown_options_on_to_jupyter_and_other_commands_refuse_them(monkeypatch, capsys):
+    import course.lab
+
+    seen = {}
+    monkeypatch.setattr(course.lab, "open_lab", lambda root, extra: seen.setdefault("extra", extra) and 0)
+    main(["lab", "--no-browser", "--port=8899"])
+    assert seen["extra"] == ["--no-browser", "--port=8899"]
+    with pytest.raises(SystemExit) as caught:
+        main(["list", "--port=1"])
+    assert caught.value.code == 2 and "unrecognized arguments: --port=1" in capsys.readouterr().err

@@ -1,0 +1,30 @@
+"""`course lab`: the settings it gives JupyterLab and the command it runs."""
+
+import json
+import sys
+from pathlib import Path
+
+from course.lab import FIRST_CHAPTER, lab_command, write_overrides
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_overrides_turn_off_the_news_question_and_keep_other_settings(tmp_path):
+    path = tmp_path / "share/jupyter/lab/settings/overrides.json"
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps({"@jupyterlab/apputils-extension:themes": {"theme": "JupyterLab Dark"}}))
+    assert write_overrides(tmp_path) == path
+    settings = json.loads(path.read_text())
+    assert settings["@jupyterlab/apputils-extension:notification"]["fetchNews"] == "false"
+    assert settings["@jupyterlab/apputils-extension:themes"] == {"theme": "JupyterLab Dark"}
+    write_overrides(tmp_path)  # idempotent
+    assert json.loads(path.read_text()) == settings
+
+
+def test_the_command_serves_the_course_folder_and_opens_the_first_chapter():
+    command = lab_command(ROOT, ["--no-browser"], as_root=False)
+    assert "--allow-root" not in command
+    assert "--allow-root" in lab_command(ROOT, [], as_root=True)
+    assert command[:4] == [sys.executable, "-m", "jupyter", "lab"]
+    assert f"--ServerApp.root_dir={ROOT}" in command and "--no-browser" in command
+    assert command[-1] == str(ROOT / FIRST_CHAPTER) and (ROOT / FIRST_CHAPTER).is_file()
