@@ -58,7 +58,7 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
         "_Response is private and never mutated; frozen only states the intent",
     ("limits.py", 'T = TypeVar("T")', "statement -> `pass`"):
         "T appears only in annotations, which `from __future__ import annotations` never runs",
-    ("retry.py", 'T = TypeVar("T")', "statement -> `pass`"):
+    ("backoff.py", 'T = TypeVar("T")', "statement -> `pass`"):
         "T appears only in annotations, which `from __future__ import annotations` never runs",
     ("report.py", "return dict(zip(unique, prices, strict=True))", "True -> False"):
         "gather_limited returns one result per operation, so the lengths always match",
@@ -69,7 +69,7 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
 
 @dataclass(frozen=True)
 class Mutant:
-    module: str  # file name in src/catalog, e.g. "retry.py"
+    module: str  # file name in src/catalog, e.g. "backoff.py"
     line: int
     label: str  # what changed, e.g. "`<` -> `<=`"
     node_index: int  # position of the mutated node in ast.walk() order
@@ -280,7 +280,7 @@ class Workspace:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--max", type=int, default=None, help="try at most N mutants")
-    parser.add_argument("--module", help="only mutate this module, e.g. retry or retry.py")
+    parser.add_argument("--module", help="only mutate this module, e.g. backoff or backoff.py")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="parallel runs")
     parser.add_argument("--timeout", type=float, default=None,
                         help="seconds per run before a mutant counts as killed by timeout "

@@ -5,7 +5,7 @@ is written, so that the notebooks have something realistic to test:
 
 - ``CatalogClient`` (client.py): timeouts, retries with backoff, bounded concurrency, and an
   explicit lifecycle (``async with`` / ``aclose()``).
-- ``retry`` / ``backoff_delays`` (retry.py) and ``gather_limited`` (limits.py): the async
+- ``retry`` / ``backoff_delays`` (backoff.py) and ``gather_limited`` (limits.py): the async
   building blocks, each testable on its own.
 - ``inventory_value`` / ``low_stock`` / ``price_table`` (report.py): business logic that
   awaits the client.
@@ -24,7 +24,7 @@ from catalog.fake_server import FakeCatalog
 from catalog.limits import gather_limited
 from catalog.models import Product
 from catalog.report import inventory_value, low_stock, price_table
-from catalog.retry import backoff_delays, retry
+from catalog.backoff import backoff_delays, retry
 from catalog.watcher import StockChange, StockWatcher
 
 __all__ = [

@@ -11,7 +11,7 @@ HEADER = """
 import asyncio
 import pytest
 from catalog.errors import RetriesExhausted, TransientError
-from catalog.retry import retry
+from catalog.backoff import retry
 
 async def no_sleep(delay):
     pass
@@ -134,6 +134,6 @@ def test_syntax_errors_and_empty_cells_explain_themselves():
 
 
 def test_a_test_module_that_fails_to_import_is_reported():
-    result = check_source(RETRY, "from catalog.retry import no_such_name\n\ndef test_x():\n    assert 1 == 1\n")
+    result = check_source(RETRY, "from catalog.backoff import no_such_name\n\ndef test_x():\n    assert 1 == 1\n")
     assert result.score == 0
     assert "could not be collected" in result.problem and "no_such_name" in result.problem

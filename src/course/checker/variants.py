@@ -1,7 +1,7 @@
 """Build the wheats and chaffs of a *write the tests* exercise and swap them in for the real code.
 
-A learner's test may write ``from catalog.retry import retry`` (binding the name when the test module
-is imported) or ``import catalog.retry`` and call ``catalog.retry.retry`` (looking it up at call
+A learner's test may write ``from catalog.backoff import retry`` (binding the name when the test module
+is imported) or ``import catalog.backoff`` and call ``catalog.backoff.retry`` (looking it up at call
 time). Swapping an implementation in therefore replaces the target both where it is defined and in
 every namespace that bound it by name: the learner's test module and the example package's modules.
 """
@@ -37,7 +37,7 @@ class Target:
 
 
 def resolve(target: str) -> Target:
-    """``'catalog.retry:retry'`` or ``'catalog.client:CatalogClient.get_product'``."""
+    """``'catalog.backoff:retry'`` or ``'catalog.client:CatalogClient.get_product'``."""
     module_name, _, path = target.partition(":")
     module = import_module(module_name)
     owner: Any = module

@@ -95,7 +95,7 @@ RETRY_TESTS = Exercise(
     title="Tests for retry",
     kind="tests",
     points=6,
-    target="catalog.retry:retry",
+    target="catalog.backoff:retry",
     hints=(
         "Give `retry` an operation that fails a set number of times, and a `sleep` that records its delays "
         "instead of waiting.",
@@ -128,7 +128,7 @@ RETRY_TESTS = Exercise(
         '''
 import pytest
 from catalog.errors import RetriesExhausted, TransientError
-from catalog.retry import retry
+from catalog.backoff import retry
 
 async def no_sleep(delay):
     pass
