@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import gc
 import inspect
-import re
+import sys
 import threading
 import warnings
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Callable
 
-from course.checker import virtual_time
+from course.checker import hygiene, virtual_time
 from course.checker.answer import Answer, AnswerProblem, describe_exception
+from course.checker.locate import running_at
 from course.checker.results import ExerciseResult, Finding, round_score
 from course.exercises import Exercise
 
@@ -27,39 +29,68 @@ def run_check(check_run: Any, answer: Answer) -> None:
         check_run(answer)
 
 
-NEVER_AWAITED = re.compile(r"coroutine '([^']+)' was never awaited")
+@dataclass(frozen=True)
+class Outcome:
+    passed: bool
+    message: str = ""
 
 
-def outcome_of(check_run: Any, answer: Answer) -> str | None:
-    """Run one check; None if it passed, else the message for the learner.
+def outcome_of(check_run: Any, answer: Answer) -> Outcome:
+    """Run one check and say whether it passed, and what to tell the learner.
 
-    Python reports a coroutine that was never awaited with a RuntimeWarning when the coroutine is
-    garbage-collected, which in a notebook prints a red block under some later cell. Here the
-    warning is caught while the check runs, the garbage is collected before the check ends, and
-    the warning becomes part of the feedback: it names the call that is missing its ``await``.
+    Python reports async mistakes late: a coroutine that was never awaited warns when it is
+    garbage-collected, which in a notebook prints a red block under some later cell. Here warnings
+    are caught while the check runs, the garbage is collected before the check ends, and every
+    hygiene mistake (``course.checker.hygiene``) becomes part of this check's feedback, with its
+    scoring rule: some fail the check, some are warnings that cost nothing.
     """
-    with warnings.catch_warnings(record=True) as caught:
+    with warnings.catch_warnings(record=True) as caught, hygiene.observe() as observer:
         warnings.simplefilter("always")
         try:
             run_check(check_run, answer)
-            message = None
+            message = ""
         except (AssertionError, AnswerProblem, virtual_time.Stuck) as exc:
             message = str(exc) or "The check's assertion failed."
         except BaseException as exc:  # noqa: BLE001 - learner code may raise anything, SystemExit too
-            message = f"Your code raised {describe_exception(exc)}."
+            message = f"Your code raised {describe_exception(exc)}.{_advice_for(exc)}"
         # The exception (and its traceback's frames, holding any unawaited coroutine) is gone now.
         gc.collect()
-    unawaited = sorted({m[1] for w in caught if (m := NEVER_AWAITED.search(str(w.message)))})
-    if unawaited:
-        names = ", ".join(f"`{name}`" for name in unawaited)
-        advice = f"coroutine {names} was never awaited: put `await` before that call."
-        message = f"{message} {advice}" if message else advice.capitalize()
-    return message
+        observer.finish(caught)
+    passed = not message and not any(m.fails_check for m in observer.mistakes)
+    notes = " ".join(m.message[0].upper() + m.message[1:] for m in observer.mistakes)
+    return Outcome(passed, f"{message} {notes}".strip())
 
 
-def _in_thread(func: Any, limit: float) -> tuple[bool, Any]:
-    """Run ``func`` in a daemon thread; (finished, what it returned or raised). A thread that never
-    finishes is left behind: Python cannot kill it, but the kernel (or the grader's sandbox) can."""
+def _advice_for(exc: BaseException) -> str:
+    if isinstance(exc, NameError):
+        return (
+            " Each exercise cell is checked on its own, top to bottom: define or import everything it "
+            "uses inside that cell (a name defined in another cell, or later, does not count)."
+        )
+    return ""
+
+
+@dataclass(frozen=True)
+class Hang:
+    """What a guard reports for code that did not finish in time: how long, and where it was."""
+
+    seconds: float
+    where: str = ""
+
+    @property
+    def at(self) -> str:
+        return f" at {self.where}" if self.where else ""
+
+
+Guard = Callable[[Callable[[], Any], float], "tuple[bool, Any]"]
+
+
+def thread_guard(func: Callable[[], Any], limit: float) -> tuple[bool, Any]:
+    """Run ``func`` in a daemon thread; (finished, what it returned or raised, or a ``Hang``).
+
+    A thread that never finishes is left behind: Python cannot kill it, but the kernel (or the
+    grader's sandbox) can. Before leaving it, its stack tells where the learner's code is stuck.
+    """
     outcome: list[Any] = []
 
     def target() -> None:
@@ -71,7 +102,25 @@ def _in_thread(func: Any, limit: float) -> tuple[bool, Any]:
     thread = threading.Thread(target=target, name="course-check", daemon=True)
     thread.start()
     thread.join(limit)
-    return (not thread.is_alive(), outcome[0] if outcome else None)
+    if thread.is_alive():
+        return False, Hang(limit, running_at(sys._current_frames().get(thread.ident or 0)))
+    return True, outcome[0] if outcome else None
+
+
+_guard: Guard = thread_guard
+
+
+def set_guard(guard: Guard) -> Guard:
+    """Choose how learner code is time-limited; returns the previous guard. ``check()`` in a notebook
+    uses ``thread_guard``; the grader's sandbox installs a signal-based one that also stops the code."""
+    global _guard
+    previous, _guard = _guard, guard
+    return previous
+
+
+def _in_thread(func: Callable[[], Any], limit: float) -> tuple[bool, Any]:
+    """Run ``func`` under the current guard (the name predates guards: it ran in a thread)."""
+    return _guard(func, limit)
 
 
 def check_code(exercise: Exercise, answer: Answer, *, real_time_limit: float = REAL_TIME_LIMIT) -> ExerciseResult:
@@ -85,16 +134,18 @@ def check_code(exercise: Exercise, answer: Answer, *, real_time_limit: float = R
     total = sum(c.points for c in exercise.checks)
     earned = 0
     for check in exercise.checks:
-        finished, message = _in_thread(lambda c=check: outcome_of(c.run, answer), real_time_limit)
+        finished, outcome = _in_thread(lambda c=check: outcome_of(c.run, answer), real_time_limit)
         if not finished:
-            message = (
-                f"Still running after {real_time_limit:g} s of real time. Something blocks the event loop: "
-                "`time.sleep` instead of `await asyncio.sleep`, or a loop that never awaits."
-            )
-        passed = finished and message is None
-        earned += check.points if passed else 0
-        result.findings.append(
-            Finding(check.description, passed, message or "", float(check.points if passed else 0), float(check.points))
-        )
+            hang = outcome if isinstance(outcome, Hang) else Hang(real_time_limit)
+            outcome = Outcome(False, (
+                f"Still running after {hang.seconds:g} s of real time{hang.at}. Something blocks the event "
+                "loop: `time.sleep` instead of `await asyncio.sleep`, a loop that never awaits, or a "
+                "blocking call."
+            ))
+        earned += check.points if outcome.passed else 0
+        result.findings.append(Finding(
+            check.description, outcome.passed, outcome.message,
+            float(check.points if outcome.passed else 0), float(check.points),
+        ))
     result.score = round_score(exercise.points * earned / total)
     return result

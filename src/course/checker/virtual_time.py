@@ -4,6 +4,10 @@ Checks simulate latency with ``asyncio.sleep``; on looptime's loop that costs no
 ``loop.time()`` advances exactly, so a check can tell concurrent code (1 s of virtual time) from
 sequential code (3 s). A coroutine that waits for something that never happens is stopped after
 ``VIRTUAL_LIMIT`` virtual seconds (an instant in real time) with the line it was waiting on.
+
+Each loop also reports async hygiene (``course.checker.hygiene``): a lost task exception goes to the
+observer of the check, and so do the tasks still pending when the check's coroutine returns (the
+runner would otherwise cancel them without a word when it closes the loop).
 """
 
 from __future__ import annotations
@@ -13,7 +17,10 @@ from typing import Any, Awaitable, Callable
 
 import looptime
 
-from course.checker.answer import CELL_FILENAME
+from course.checker import hygiene
+from course.checker.locate import suspended_at
+
+__all__ = ["VIRTUAL_LIMIT", "Stuck", "run", "suspended_at"]
 
 VIRTUAL_LIMIT = 600.0
 
@@ -22,22 +29,11 @@ class Stuck(Exception):
     """The checked code waited ``VIRTUAL_LIMIT`` virtual seconds; the message names the line."""
 
 
-def suspended_at(task: asyncio.Task[Any]) -> str:
-    """The innermost line of the learner's cell that ``task`` is suspended on, if any."""
-    where = ""
-    awaitable: Any = task.get_coro()
-    while awaitable is not None:
-        frame = getattr(awaitable, "cr_frame", None) or getattr(awaitable, "gi_frame", None)
-        if frame is not None and frame.f_code.co_filename == CELL_FILENAME:
-            where = f"exercise cell, line {frame.f_lineno}, in {frame.f_code.co_name}"
-        awaitable = getattr(awaitable, "cr_await", None) or getattr(awaitable, "gi_yieldfrom", None)
-    return where
-
-
 def run(make_coro: Callable[[], Awaitable[Any]], *, limit: float = VIRTUAL_LIMIT) -> Any:
     """Run ``make_coro()`` to completion on a new virtual-time loop in the current thread."""
     with asyncio.Runner(loop_factory=lambda: looptime.new_event_loop(start=0.0)) as runner:
         loop = runner.get_loop()
+        loop.set_exception_handler(hygiene.loop_exception_handler)
 
         async def guarded() -> Any:
             main = asyncio.current_task()
@@ -63,5 +59,7 @@ def run(make_coro: Callable[[], Awaitable[Any]], *, limit: float = VIRTUAL_LIMIT
                 raise
             finally:
                 handle.cancel()
+                if not stuck:  # after a deadlock every task is pending: that is already the message
+                    hygiene.tasks_left_pending(t for t in asyncio.all_tasks(loop) if t is not main and not t.done())
 
         return runner.run(guarded())  # looptime.new_event_loop() starts with virtual time enabled
