@@ -1,13 +1,17 @@
 """The ``course`` command (also ``python -m course``).
 
     course check NOTEBOOK [--exercise ID]   feedback on your exercise notebook, with hints
-    course grade PATH...                    grade notebooks or folders of submissions
+    course grade PATH... [--format F]       grade notebooks, folders of them, or a class's submissions
     course generate [--check]               write exercises/ from solutions/
     course list                             every exercise: id, kind, points, title
     course lab                              open the course in JupyterLab
 
-Exit codes: 0 done (for ``check``: every exercise passes); 1 ``check`` found unsolved exercises,
-or ``generate --check`` found stale notebooks; 2 bad input (not a notebook, unknown exercise id).
+Exit codes: 0 done (for ``check``: every exercise passes; for ``grade``: every submission graded,
+whatever the scores, unreadable notebooks inside folders included, as 0); 1 ``check`` found
+unsolved exercises, or ``generate --check`` found stale notebooks; 2 bad input (a path that is not a
+notebook or folder of them, a notebook named on the command line that cannot be graded, an unknown
+exercise id, ``--format gradescope`` over several students); 3 the grading machinery itself failed
+(a bug to report: the message carries the supervisor's last log lines). docs/grading.md has more.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import json
 import sys
 from pathlib import Path
 
-EXIT_OK, EXIT_UNSOLVED, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_OK, EXIT_UNSOLVED, EXIT_BAD_INPUT, EXIT_GRADER_FAILED = 0, 1, 2, 3
 
 
 def _project_root() -> Path:
@@ -29,55 +33,93 @@ def _project_root() -> Path:
     return here
 
 
-def _grades_text(grades, *, feedback: bool) -> str:
+def _feedback_text(grades) -> str:
     from course.checker.feedback import as_text
 
     lines = []
-    for grade in grades:
+    for grade in grades.notebooks:
         lines.append(f"{grade.path}: {grade.score:g}/{grade.max_score:g} points")
         for result in grade.results:
-            if feedback:
-                lines.append("")
-                lines.append(as_text(result))
-            else:
-                note = f"  {result.problem}" if result.problem else ""
-                lines.append(
-                    f"  {result.exercise_id:<28} {result.score:>5g}/{result.max_score:<5g} {result.status:<8}{note}"
-                )
+            lines += ["", as_text(result)]
     return "\n".join(lines)
 
 
-def cmd_grade(args: argparse.Namespace, *, feedback: bool) -> int:
+def _limits(args: argparse.Namespace):
+    from course.grade import Limits
+
+    mib = 1024**2
+    return Limits(
+        check_seconds=args.check_timeout,
+        tests_seconds=args.tests_timeout,
+        seconds_per_exercise=args.exercise_timeout,
+        memory_bytes=args.memory_mb * mib,
+        cpu_seconds=args.cpu_seconds,
+        file_bytes=args.file_size_mb * mib,
+        open_files=args.open_files,
+    )
+
+
+def _grade(args: argparse.Namespace, *, progress: bool, limits=None):
+    """Grade ``args.paths``; ``(grades, None)``, or ``(None, exit code)`` after printing why not."""
     from course.exercises import UnknownExercise, get
-    from course.grade import grade_notebook, find_notebooks
+    from course.grade import GraderError, Limits, grade_class, shared_grader
+    from course.grade.progress import Progress
     from course.notebooks import NotebookError
 
-    grades = []
+    bar = Progress("grading") if progress else None
     try:
         if args.exercise:
             get(args.exercise)
-        for path in args.paths:
-            notebooks = find_notebooks(Path(path))
-            if not notebooks:
-                raise NotebookError(f"{path}: no notebooks found")
-            for notebook in notebooks:
-                grade = grade_notebook(notebook)
-                if feedback:  # a learner at a terminal: the first hint for anything unsolved
-                    for result in grade.results:
-                        if result.status != "passed":
-                            result.hint = get(result.exercise_id).hints[0]
-                if args.exercise:
-                    grade.results = [r for r in grade.results if r.exercise_id == args.exercise]
-                grades.append(grade)
+        jobs = getattr(args, "jobs", None)
+        grades = grade_class([Path(p) for p in args.paths], limits or Limits(), jobs=jobs, only=args.exercise,
+                             grader=None if jobs else shared_grader, on_progress=bar)
     except (NotebookError, UnknownExercise) as exc:
         print(f"course: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return None, EXIT_BAD_INPUT
+    except GraderError as exc:
+        print(f"course: {exc}", file=sys.stderr)
+        return None, EXIT_GRADER_FAILED
+    finally:
+        if bar is not None:
+            bar.close()
+    return grades, None
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from course.exercises import get
+
+    grades, failed = _grade(args, progress=False)
+    if grades is None:
+        return failed
+    results = [r for n in grades.notebooks for r in n.results]
+    for result in results:  # a learner at a terminal: the first hint for anything unsolved
+        if result.status != "passed":
+            result.hint = get(result.exercise_id).hints[0]
     if args.format == "json":
-        print(json.dumps({"notebooks": [g.to_dict() for g in grades]}, indent=2))
+        print(json.dumps({"notebooks": [g.to_dict() for g in grades.notebooks]}, indent=2))
     else:
-        print(_grades_text(grades, feedback=feedback))
-    if feedback and any(r.status != "passed" for g in grades for r in g.results):
-        return EXIT_UNSOLVED
+        print(_feedback_text(grades))
+    return EXIT_UNSOLVED if any(r.status != "passed" for r in results) else EXIT_OK
+
+
+def cmd_grade(args: argparse.Namespace) -> int:
+    from course.grade import report
+    from course.grade.submissions import discover
+    from course.notebooks import NotebookError
+
+    if args.format == "gradescope":  # one student per results.json: say so before grading anyone
+        try:
+            count = len(discover([Path(p) for p in args.paths]))
+        except NotebookError as exc:
+            print(f"course: {exc}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        if count != 1:
+            print(f"course: {report.gradescope_problem(count)}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+    grades, failed = _grade(args, progress=True, limits=_limits(args))
+    if grades is None:
+        return failed
+    print(report.RENDERERS[args.format](grades))
     return EXIT_OK
 
 
@@ -112,19 +154,49 @@ def cmd_lab(args: argparse.Namespace) -> int:
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="course", description="Testing Async Python: check, grade and build the course.")
     sub = p.add_subparsers(dest="command", required=True)
-    for name, help_text in (
-        ("check", "feedback on an exercise notebook, with hints (exit 1 while anything is unsolved)"),
-        ("grade", "grade exercise notebooks, or folders of them"),
-    ):
-        c = sub.add_parser(name, help=help_text)
-        c.add_argument("paths", nargs="+", metavar="PATH", help="an exercise notebook, or a folder of them")
-        c.add_argument("--exercise", metavar="ID", help="only this exercise")
-        c.add_argument("--format", choices=("text", "json"), default="text")
+    check = sub.add_parser("check", help="feedback on an exercise notebook, with hints (exit 1 while anything is unsolved)")
+    check.add_argument("paths", nargs="+", metavar="PATH", help="an exercise notebook, or a folder of them")
+    check.add_argument("--exercise", metavar="ID", help="only this exercise")
+    check.add_argument("--format", choices=("text", "json"), default="text")
+    _grade_parser(sub)
     g = sub.add_parser("generate", help="write exercises/ from solutions/")
     g.add_argument("--check", action="store_true", help="only report stale exercise notebooks (exit 1 if any)")
     sub.add_parser("list", help="list every exercise")
     sub.add_parser("lab", help="open the course in JupyterLab (other options go to `jupyter lab`)")
     return p
+
+
+def _grade_parser(sub) -> None:  # noqa: ANN001 - argparse's private subparsers type
+    from course.grade.limits import Limits
+    from course.grade.report import FORMATS
+
+    d = Limits()
+    g = sub.add_parser(
+        "grade",
+        help="grade exercise notebooks, folders of them, or a class (<folder>/<student>/<notebook>.ipynb)",
+        description="Grade every exercise in its own sandboxed process, in parallel. Limits apply per exercise.",
+    )
+    g.add_argument("paths", nargs="+", metavar="PATH",
+                   help="a notebook, a folder of notebooks (one submission), or a folder of student folders")
+    g.add_argument("--exercise", metavar="ID", help="only this exercise")
+    g.add_argument("--format", choices=FORMATS, default="text",
+                   help="text (with a summary table), json, csv (one row per exercise), or gradescope "
+                        "(results.json of one submission)")
+    g.add_argument("--jobs", type=int, default=None, metavar="N", help="sandboxes run at once (default: one per core)")
+    g.add_argument("--check-timeout", type=float, default=d.check_seconds, metavar="S",
+                   help=f"real-time seconds for the exercise cell and for each code check (default {d.check_seconds:g})")
+    g.add_argument("--tests-timeout", type=float, default=d.tests_seconds, metavar="S",
+                   help=f"real-time seconds for all runs of a learner's tests (default {d.tests_seconds:g})")
+    g.add_argument("--exercise-timeout", type=float, default=d.seconds_per_exercise, metavar="S",
+                   help=f"wall clock for one exercise's process, then it is killed (default {d.seconds_per_exercise:g})")
+    g.add_argument("--memory-mb", type=int, default=d.memory_bytes // 1024**2, metavar="MB",
+                   help=f"address space per exercise (default {d.memory_bytes // 1024**2})")
+    g.add_argument("--cpu-seconds", type=int, default=d.cpu_seconds, metavar="S",
+                   help=f"CPU time per exercise (default {d.cpu_seconds})")
+    g.add_argument("--file-size-mb", type=int, default=d.file_bytes // 1024**2, metavar="MB",
+                   help=f"largest file an exercise may write (default {d.file_bytes // 1024**2})")
+    g.add_argument("--open-files", type=int, default=d.open_files, metavar="N",
+                   help=f"open file descriptors per exercise (default {d.open_files})")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -135,9 +207,9 @@ def main(argv: list[str] | None = None) -> int:
     elif extra:
         p.error(f"unrecognized arguments: {' '.join(extra)}")
     if args.command == "check":
-        return cmd_grade(args, feedback=True)
+        return cmd_check(args)
     if args.command == "grade":
-        return cmd_grade(args, feedback=False)
+        return cmd_grade(args)
     if args.command == "generate":
         return cmd_generate(args)
     if args.command == "list":

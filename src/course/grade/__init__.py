@@ -1,84 +1,56 @@
-"""``course grade``: grade exercise notebooks, each in a sandboxed worker process.
+"""``course grade``: grade exercise notebooks, one sandboxed process per exercise, in parallel.
 
 For every exercise of a notebook's chapter the grader takes the last cell carrying the exercise's
-marker line, and checks it in a fresh worker exactly as ``check()`` does in the notebook. Learner
-code never runs in the grader's own process.
+marker line and checks it exactly as ``check()`` does in the notebook, in a process forked from a warm
+supervisor and sandboxed (``course.grade.sandbox``). Learner code never runs in the grader's process.
+docs/grading.md is the instructor's guide: formats, exit codes, limits, what the grader trusts.
+
+    grade_class(paths, limits)   a class: submissions, isolation report, timings
+    grade_notebook(path, limits) one notebook (``NotebookError`` if it is not an exercise notebook)
+    grade_paths(paths, limits)   every notebook below ``paths``, as a flat list
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import atexit
+import threading
 from pathlib import Path
 
-from course.checker.results import ExerciseResult, round_score
-from course.grade.sandbox import Limits, run_worker
-from course.notebooks import ExerciseNotebook, NotebookError, open_exercise_notebook
+from course.grade.grader import Grader, GraderError
+from course.grade.grading import ClassGrade, NotebookGrade, SubmissionGrade, grade_class
+from course.grade.limits import Limits
+from course.notebooks import NotebookError, open_exercise_notebook
 
-__all__ = ["Limits", "NotebookGrade", "grade_notebook", "grade_paths", "NotebookError"]
+__all__ = [
+    "ClassGrade", "Grader", "GraderError", "Limits", "NotebookError", "NotebookGrade", "SubmissionGrade",
+    "find_notebooks", "grade_class", "grade_notebook", "grade_paths",
+]
 
-
-@dataclass
-class NotebookGrade:
-    path: Path
-    results: list[ExerciseResult] = field(default_factory=list)
-
-    @property
-    def score(self) -> float:
-        return round_score(sum(r.score for r in self.results))
-
-    @property
-    def max_score(self) -> float:
-        return round_score(sum(r.max_score for r in self.results))
-
-    def to_dict(self) -> dict:
-        return {
-            "path": str(self.path),
-            "score": self.score,
-            "max_score": self.max_score,
-            "exercises": [r.to_dict() for r in self.results],
-        }
+_shared: Grader | None = None
+_lock = threading.Lock()
 
 
-def _stopped(exercise, timed_out: bool, limits: Limits, returncode: int | None) -> ExerciseResult:
-    result = ExerciseResult(exercise.id, exercise.title, exercise.kind, 0.0, float(exercise.points))
-    if timed_out:
-        result.problem = (
-            f"Grading this exercise was stopped after {limits.seconds_per_exercise:g} s. The code never "
-            "finished: look for a loop that never ends or a blocking call such as time.sleep."
-        )
-    else:
-        result.problem = (
-            f"The code ended the grading process (exit code {returncode}): remove calls such as sys.exit() or "
-            "os._exit(), and anything that uses very much memory."
-        )
-    return result
+def shared_grader() -> Grader:
+    """One warm supervisor for the whole process, started on first use: calling ``grade_notebook``
+    repeatedly (as tests do) pays the supervisor's start-up once."""
+    global _shared
+    if _shared is None or _shared._process.poll() is not None:
+        _shared = Grader()
+        atexit.register(_shared.close)
+    return _shared
 
 
 def grade_notebook(path: Path, limits: Limits = Limits()) -> NotebookGrade:
     """Grade one exercise notebook. ``NotebookError`` if it is not one."""
-    notebook: ExerciseNotebook = open_exercise_notebook(path)
-    pending = [{"id": e.id, "source": notebook.answer(e)} for e in notebook.exercises]
-    by_id = {e.id: e for e in notebook.exercises}
-    results: dict[str, ExerciseResult] = {}
-    while pending:
-        run = run_worker(pending, limits)
-        started = None
-        for record in run.records:
-            if "started" in record:
-                started = record["started"]
-            elif "result" in record:
-                result = ExerciseResult.from_dict(record["result"])
-                results[result.exercise_id] = result
-                started = None
-        if started is not None:  # the worker died or hung in the middle of this exercise
-            results[started] = _stopped(by_id[started], run.timed_out, limits, run.returncode)
-        remaining = [p for p in pending if p["id"] not in results]
-        if len(remaining) == len(pending):  # the worker could not even start: report, do not loop
-            for item in remaining:
-                results[item["id"]] = _stopped(by_id[item["id"]], run.timed_out, limits, run.returncode)
-            remaining = []
-        pending = remaining
-    return NotebookGrade(path, [results[e.id] for e in notebook.exercises])
+    open_exercise_notebook(path)  # bad input fails here, before any process starts
+    with _lock:
+        [submission] = grade_class([path], limits, grader=shared_grader).submissions
+    return submission.notebooks[0]
+
+
+def grade_paths(paths: list[Path], limits: Limits = Limits()) -> list[NotebookGrade]:
+    with _lock:
+        return grade_class(list(paths), limits, grader=shared_grader).notebooks
 
 
 def find_notebooks(path: Path) -> list[Path]:
@@ -86,11 +58,3 @@ def find_notebooks(path: Path) -> list[Path]:
     if path.is_dir():
         return sorted(p for p in path.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
     return [path]
-
-
-def grade_paths(paths: list[Path], limits: Limits = Limits()) -> list[NotebookGrade]:
-    grades = []
-    for path in paths:
-        for notebook in find_notebooks(path):
-            grades.append(grade_notebook(notebook, limits))
-    return grades

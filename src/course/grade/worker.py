@@ -1,49 +1,67 @@
-"""The grading worker: runs inside the sandbox, checks exercises one by one, reports each at once.
+"""Grade one exercise inside the sandbox: the code of the forked process, from fork to ``os._exit``.
 
-``python -m course.grade.worker RESULTS`` reads a job (JSON on standard input: exercise ids and
-the source of each one's cell) and appends one JSON line per event to RESULTS: ``{"started": id}``
-before an exercise, then its result. The parent reads the file as the worker goes, so an exercise
-that hangs or kills the process costs that exercise only: the parent restarts a worker for the rest.
+The supervisor forks one process per exercise, so whatever an answer does (patch the checker, leave
+threads running, exit, exhaust memory) touches only its own exercise. The process enters the sandbox,
+checks the answer exactly as ``check()`` does in a notebook, and sends the one result over the result
+channel. A learner-test exercise's session runs under one time limit; a code exercise's cell and each
+of its checks run under their own (``course.grade.watchdog``).
 """
 
 from __future__ import annotations
 
-import json
 import os
-import sys
+from typing import NoReturn
+
+from course.checker import check_source
+from course.checker.code_checks import Hang
+from course.exercises import get
+from course.grade import outcomes, sandbox, tamper
+from course.grade.channel import Sender
+from course.grade.limits import Limits
+from course.grade.watchdog import WATCHDOG
+
+_LOAD_HUNG = "Running the exercise cell took more than"
 
 
-def main() -> None:
-    results_path = sys.argv[1]
-    job = json.load(sys.stdin)
-    # Learner code may print anything; keep it out of the parent's view and out of the results.
-    with open("learner-output.txt", "wb") as sink:
-        os.dup2(sink.fileno(), 1)
-        os.dup2(sink.fileno(), 2)
-
-    from course.checker import check_source
-    from course.checker.results import ExerciseResult
-    from course.exercises import get
-
-    with open(results_path, "a", encoding="utf-8") as results:
-        def emit(record: dict) -> None:
-            results.write(json.dumps(record) + "\n")
-            results.flush()
-
-        for item in job["exercises"]:
-            exercise = get(item["id"])
-            emit({"started": exercise.id})
-            if item["source"] is None:
-                result = ExerciseResult(exercise.id, exercise.title, exercise.kind, 0.0, float(exercise.points))
-                result.problem = (
-                    f"No cell has the line `# exercise: {exercise.id}`: the exercise cell was deleted, or its "
-                    "first line changed. Put the line back at the top of your answer cell."
-                )
-            else:
-                result = check_source(exercise, item["source"])
-            emit({"result": result.to_dict()})
-    os._exit(0)  # do not wait for threads a hung check left behind
+def run(job: dict, write_fd: int, secret: str, isolation: sandbox.Isolation, baseline: tamper.Fingerprint,
+        scratch: str) -> NoReturn:
+    """The forked process's whole life. Never returns."""
+    try:
+        limits = Limits.from_dict(job["limits"])
+        fd = sandbox.quiet_descriptors(write_fd, limits)
+        sandbox.enter(scratch, limits, isolation)
+        grade(job, Sender(fd, secret), limits, baseline)
+    finally:
+        os._exit(0)  # never return into the supervisor's code; do not wait for threads left behind
 
 
-if __name__ == "__main__":
-    main()
+def grade(job: dict, sender: Sender, limits: Limits, baseline: tamper.Fingerprint) -> None:
+    exercise = get(job["exercise"])
+    source = job["source"]
+
+    def give_up(hang: Hang, swallowed: bool) -> NoReturn:
+        if exercise.kind == "tests" and not swallowed:
+            result = outcomes.tests_hung(exercise, hang, limits.tests_seconds)
+        else:
+            result = outcomes.swallowed(exercise, hang)
+        sender.send(result=result.to_dict())
+        os._exit(0)
+
+    watchdog = WATCHDOG
+    watchdog.configure(
+        limits.check_seconds,
+        on_stuck=lambda hang: sender.send(stuck={"where": hang.where, "seconds": hang.seconds}),
+        on_give_up=give_up,
+    )
+    if source is None:
+        result = outcomes.missing_cell(exercise)
+    elif exercise.kind == "tests":
+        result = watchdog.limit_whole(lambda: check_source(exercise, source), limits.tests_seconds)
+    else:
+        result = check_source(exercise, source)
+        if result.problem.startswith(_LOAD_HUNG) and watchdog.last_hang is not None:
+            result = outcomes.load_hung(exercise, watchdog.last_hang)  # the same verdict, with the line
+    changed = tamper.changes(baseline, tamper.fingerprint())
+    if changed:
+        result = outcomes.tampered(exercise, changed)
+    sender.send(result=outcomes.annotate(result).to_dict())

@@ -1,0 +1,149 @@
+"""The grader's side of the supervisor: start it, feed it exercises, collect verified results.
+
+The process that calls ``Grader`` (the ``course`` command, or a test) never imports learner code and
+never forks: it starts ``python -m course.grade.supervisor`` with a clean environment, sends jobs a
+few at a time (so neither side ever blocks on a full pipe), and reads results as they finish.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import selectors
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+from course.checker.results import ExerciseResult
+from course.grade.limits import Limits
+
+LIVENESS_MARGIN = 30.0
+"""Seconds past the longest wall-clock limit after which a silent supervisor is declared broken."""
+
+
+class GraderError(RuntimeError):
+    """The grading machinery itself failed (not a submission): the message says what to report."""
+
+
+@dataclass(frozen=True)
+class Job:
+    key: object  # anything the caller uses to find the result again
+    exercise_id: str
+    source: str | None
+    limits: Limits
+
+
+@dataclass(frozen=True)
+class Done:
+    job: Job
+    result: ExerciseResult
+    wall: float  # seconds from fork to verdict
+    cpu: float  # CPU seconds the sandbox used
+
+
+class Grader:
+    """One warm supervisor. Use as a context manager; ``run`` may be called many times."""
+
+    def __init__(self, jobs: int | None = None) -> None:
+        self.jobs = jobs or os.cpu_count() or 1
+        self._folder = tempfile.TemporaryDirectory(prefix="course-grader-")
+        self._buffer = b""
+        self._stderr = open(Path(self._folder.name) / "supervisor.log", "w+b")  # noqa: SIM115
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "course.grade.supervisor", "--jobs", str(self.jobs)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._stderr,
+            cwd=self._folder.name,
+            env=_clean_environment(self._folder.name),
+        )
+        ready = self._read_line(timeout=120.0)
+        self.isolation: dict = ready["isolation"]
+        self.warm_up_seconds: float = ready["warm_up"]
+
+    def run(self, jobs: Iterable[Job], on_done: Callable[[Done], None] | None = None) -> list[Done]:
+        """Grade every job, in parallel; results in the order the jobs were given."""
+        queue = list(jobs)
+        by_id: dict[int, Done] = {}
+        sent = 0
+        window = 2 * self.jobs
+        while len(by_id) < len(queue):
+            while sent < len(queue) and sent - len(by_id) < window:
+                job = queue[sent]
+                self._send({"id": sent, "exercise": job.exercise_id, "source": job.source, "limits": job.limits.to_dict()})
+                sent += 1
+            outstanding = queue[len(by_id):sent]
+            timeout = max(j.limits.seconds_per_exercise for j in outstanding) + LIVENESS_MARGIN
+            record = self._read_line(timeout)
+            done = Done(queue[record["id"]], ExerciseResult.from_dict(record["result"]), record["wall"], record["cpu"])
+            by_id[record["id"]] = done
+            if on_done is not None:
+                on_done(done)
+        return [by_id[i] for i in range(len(queue))]
+
+    def close(self) -> None:
+        if self._process.poll() is None:
+            try:
+                self._process.stdin.close()  # type: ignore[union-attr]
+                self._process.wait(timeout=10)
+            except (OSError, subprocess.TimeoutExpired):
+                self._process.kill()
+                self._process.wait()
+        self._process.stdout.close()  # type: ignore[union-attr]
+        self._stderr.close()
+        self._folder.cleanup()
+
+    def __enter__(self) -> Grader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- the pipe ---------------------------------------------------------------------------------
+
+    def _send(self, record: dict) -> None:
+        try:
+            self._process.stdin.write((json.dumps(record) + "\n").encode())  # type: ignore[union-attr]
+            self._process.stdin.flush()  # type: ignore[union-attr]
+        except BrokenPipeError:
+            raise self._broken("stopped accepting work") from None
+
+    def _read_line(self, timeout: float) -> dict:
+        """The supervisor's next record; its output is read raw, so select() sees all of it."""
+        fd = self._process.stdout.fileno()  # type: ignore[union-attr]
+        while b"\n" not in self._buffer:
+            with selectors.DefaultSelector() as selector:
+                selector.register(fd, selectors.EVENT_READ)
+                if not selector.select(timeout):
+                    self._process.kill()
+                    raise self._broken(f"sent nothing for {timeout:g} s")
+            chunk = os.read(fd, 1 << 20)
+            if not chunk:
+                raise self._broken("ended")
+            self._buffer += chunk
+        line, self._buffer = self._buffer.split(b"\n", 1)
+        return json.loads(line)
+
+    def _broken(self, what: str) -> GraderError:
+        self._process.poll()
+        self._stderr.seek(0)
+        log = self._stderr.read().decode(errors="replace").strip().splitlines()[-15:]
+        detail = ("\n" + "\n".join(log)) if log else ""
+        return GraderError(f"the grading supervisor {what} (exit code {self._process.returncode}).{detail}")
+
+
+def _clean_environment(folder: str) -> dict[str, str]:
+    """What the supervisor (and so the sandboxes) may see of the grader's environment: little.
+    Tokens and CI variables stay out; ``PYTHONPATH`` carries the grader's own import path, so the
+    supervisor imports exactly this ``course`` package."""
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": folder,
+        "TMPDIR": folder,
+        "LANG": "C.UTF-8",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONPATH": os.pathsep.join(p for p in sys.path if p),
+    }

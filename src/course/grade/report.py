@@ -1,0 +1,131 @@
+"""Write a class's grades as text (with a summary table), JSON, CSV, or Gradescope's results.json.
+
+Every format carries the same numbers; the grader's isolation notes (what the sandbox could not enforce
+on this machine) travel with them, so a grade is never read without knowing how it was obtained.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from course.checker.feedback import as_text as feedback_text
+from course.checker.results import ExerciseResult
+from course.exercises import all_exercises
+from course.grade.grading import ClassGrade, SubmissionGrade
+
+FORMATS = ("text", "json", "csv", "gradescope")
+
+
+class ReportError(ValueError):
+    """The grades cannot be written in the asked format; the message says what to do instead."""
+
+
+def _n(value: float) -> str:
+    return f"{value:g}"
+
+
+def short_message(result: ExerciseResult) -> str:
+    """One line for a table cell: the problem, or what the failed checks said."""
+    if result.problem:
+        return result.problem
+    return "; ".join(f"{f.name}: {f.message}" if f.message else f.name for f in result.findings if not f.passed)
+
+
+def _clip(text: str, width: int = 160) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def isolation_line(grades: ClassGrade) -> str:
+    iso = grades.isolation
+    if not iso.get("notes"):
+        return ("Sandbox: one process per exercise in its own user, network and PID namespaces (no network), "
+                "files writable only in its scratch folder (Landlock), resource limits.")
+    return "Sandbox: NOT fully isolated on this machine: " + "; ".join(iso["notes"]) + "."
+
+
+def as_text(grades: ClassGrade) -> str:
+    lines = []
+    for submission in grades.submissions:
+        for notebook in submission.notebooks:
+            lines.append(f"{notebook.path}: {_n(notebook.score)}/{_n(notebook.max_score)} points")
+            for r in notebook.results:
+                note = f"  {_clip(short_message(r))}" if r.status != "passed" and short_message(r) else ""
+                lines.append(f"  {r.exercise_id:<28} {r.score:>5g}/{r.max_score:<5g} {r.status:<8}{note}")
+        lines += [f"{submission.folder}/{note}" for note in submission.skipped]
+    lines += ["", *summary_table(grades), "", isolation_line(grades)]
+    return "\n".join(lines)
+
+
+def summary_table(grades: ClassGrade) -> list[str]:
+    seen = {r.exercise_id for n in grades.notebooks for r in n.results}
+    ids = [e.id for e in all_exercises() if e.id in seen]
+    rows = [["student", *ids, "total"]]
+    for s in grades.submissions:
+        scores = {r.exercise_id: r.score for r in s.results}
+        rows.append([s.student, *(_n(scores[i]) if i in scores else "-" for i in ids), f"{_n(s.score)}/{_n(s.max_score)}"])
+    widths = [max(len(row[c]) for row in rows) for c in range(len(rows[0]))]
+    count = len(grades.submissions)
+    title = (f"Summary: {count} submission{'s' * (count != 1)}, {len(grades.sandboxes)} exercises graded "
+             f"in {grades.seconds:.1f} s on {grades.jobs} parallel sandbox{'es' * (grades.jobs != 1)}")
+    table = ["  ".join(cell.ljust(w) if c == 0 else cell.rjust(w) for c, (cell, w) in enumerate(zip(row, widths)))
+             for row in rows]
+    return [title, *table]
+
+
+def as_json(grades: ClassGrade) -> str:
+    notebooks = [
+        {"student": s.student, **n.to_dict()} for s in grades.submissions for n in s.notebooks
+    ]
+    return json.dumps({
+        "notebooks": notebooks,
+        "submissions": [s.to_dict() for s in grades.submissions],
+        "limits": grades.limits.to_dict(),
+        "isolation": grades.isolation,
+        "seconds": round(grades.seconds, 3),
+    }, indent=2)
+
+
+def as_csv(grades: ClassGrade) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["student", "notebook", "exercise", "title", "kind", "score", "max_score", "status", "message"])
+    for s in grades.submissions:
+        for n in s.notebooks:
+            for r in n.results:
+                writer.writerow([s.student, n.path.name, r.exercise_id, r.title, r.kind, _n(r.score),
+                                 _n(r.max_score), r.status, short_message(r)])
+    return out.getvalue().rstrip("\n")
+
+
+def as_gradescope(grades: ClassGrade) -> str:
+    """Gradescope's ``results.json`` for one submission: total score, one test per exercise."""
+    if len(grades.submissions) != 1:
+        raise ReportError(gradescope_problem(len(grades.submissions)))
+    submission: SubmissionGrade = grades.submissions[0]
+    tests = [
+        {
+            "name": f"{r.exercise_id}: {r.title}",
+            "score": r.score,
+            "max_score": r.max_score,
+            "status": "passed" if r.score >= r.max_score else "failed",
+            "output": feedback_text(r),
+        }
+        for r in submission.results
+    ]
+    output = "\n".join([*submission.skipped, isolation_line(grades)])
+    return json.dumps({
+        "score": submission.score,
+        "execution_time": round(grades.seconds),
+        "output": output,
+        "tests": tests,
+    }, indent=2)
+
+
+def gradescope_problem(count: int) -> str:
+    return (f"--format gradescope writes the results.json of one submission, and {count} were found: "
+            "grade each student's folder on its own")
+
+
+RENDERERS = {"text": as_text, "json": as_json, "csv": as_csv, "gradescope": as_gradescope}
