@@ -42,9 +42,11 @@ from course.grade.watchdog import WATCHDOG
 
 
 def warm_up() -> None:
-    """Check every exercise once on a placeholder answer, so that lazy imports and first-use set-up
-    (pytest's plugins, variant builds, event loops, httpx) happen here, once, not in every sandbox."""
-    for exercise in all_exercises():
+    """Check one exercise of each kind on a placeholder answer, so that lazy imports and first-use
+    set-up (pytest's plugins, event loops, httpx) happen here, once, not in every sandbox. (Warming
+    every exercise costs 0.4 s more at start-up and saves nothing measurable per sandbox.)"""
+    one_of_each_kind = {e.kind: e for e in reversed(all_exercises())}
+    for exercise in one_of_each_kind.values():
         if exercise.kind == "code":
             source = "".join(f"async def {name}(*args, **kwargs):\n    return None\n" for name in exercise.requires)
         else:
