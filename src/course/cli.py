@@ -11,7 +11,8 @@ whatever the scores, unreadable notebooks inside folders included, as 0); 1 ``ch
 unsolved exercises, or ``generate --check`` found stale notebooks; 2 bad input (a path that is not a
 notebook or folder of them, a notebook named on the command line that cannot be graded, an unknown
 exercise id, ``--format gradescope`` over several students); 3 the grading machinery itself failed
-(a bug to report: the message carries the supervisor's last log lines). docs/grading.md has more.
+(a bug to report: the message carries the supervisor's last log lines); 130 interrupted (Ctrl-C).
+docs/grading.md has more.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import json
 import sys
 from pathlib import Path
 
-EXIT_OK, EXIT_UNSOLVED, EXIT_BAD_INPUT, EXIT_GRADER_FAILED = 0, 1, 2, 3
+EXIT_OK, EXIT_UNSOLVED, EXIT_BAD_INPUT, EXIT_GRADER_FAILED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 
 def _project_root() -> Path:
@@ -79,6 +80,9 @@ def _grade(args: argparse.Namespace, *, progress: bool, limits=None):
     except GraderError as exc:
         print(f"course: {exc}", file=sys.stderr)
         return None, EXIT_GRADER_FAILED
+    except KeyboardInterrupt:
+        print("course: interrupted; nothing was graded", file=sys.stderr)
+        return None, EXIT_INTERRUPTED
     finally:
         if bar is not None:
             bar.close()

@@ -53,7 +53,7 @@ class Grader:
         self._buffer = b""
         self._stderr = open(Path(self._folder.name) / "supervisor.log", "w+b")  # noqa: SIM115
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "course.grade.supervisor", "--jobs", str(self.jobs)],
+            [sys.executable, "-m", "course.grade.supervisor", "--jobs", str(self.jobs), "--parent", str(os.getpid())],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self._stderr,
@@ -138,8 +138,11 @@ class Grader:
 def _clean_environment(folder: str) -> dict[str, str]:
     """What the supervisor (and so the sandboxes) may see of the grader's environment: little.
     Tokens and CI variables stay out; ``PYTHONPATH`` carries the grader's own import path, so the
-    supervisor imports exactly this ``course`` package."""
+    supervisor imports exactly this ``course`` package; ``COURSE_GRADE_WITHOUT`` turns layers off."""
+    from course.grade.sandbox import TURN_OFF
+
     return {
+        TURN_OFF: os.environ.get(TURN_OFF, ""),
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": folder,
         "TMPDIR": folder,

@@ -101,8 +101,11 @@ def forged(exercise: Exercise, what: list[str]) -> ExerciseResult:
     ))
 
 
-_NETWORK = re.compile(r"Network is unreachable|name resolution|ConnectError|ConnectionRefused|gaierror|Errno 101")
-_FILES = re.compile(r"PermissionError|Permission denied|Read-only file system")
+_NETWORK = re.compile(
+    r"Network is unreachable|name resolution|ConnectError|ConnectionRefused|gaierror|Errno 101"
+    r"|PermissionError: \[Errno 13\] Permission denied \("  # a connection Landlock refused: no path named
+)
+_FILES = re.compile(r"Permission denied: '|Read-only file system")
 _NAME_ERROR = re.compile(r"raised NameError")
 
 

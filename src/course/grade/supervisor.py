@@ -122,6 +122,13 @@ class Supervisor:
             self.enforce_deadlines()
         shutil.rmtree(self.root, ignore_errors=True)
 
+    def stop(self, *_: object) -> None:
+        """End now: kill every running sandbox, remove the scratch folders, exit."""
+        for pid in self.running:
+            _kill_group(pid)
+        shutil.rmtree(self.root, ignore_errors=True)
+        os._exit(1)
+
     def _timeout(self) -> float | None:
         if not self.running:
             return None
@@ -136,10 +143,11 @@ class Supervisor:
         read, write = os.pipe2(os.O_CLOEXEC)
         secret = new_secret()
         started = time.monotonic()
+        me = os.getpid()
         pid = os.fork()
         if pid == 0:  # pragma: no cover - the sandbox; its result is what the tests see
             os.close(read)
-            worker.run(job, write, secret, self.isolation, self.baseline, scratch)
+            worker.run(job, write, secret, self.isolation, self.baseline, scratch, me)
         os.close(write)
         os.set_blocking(read, False)
         running = Running(job, exercise, limits, Receiver(read, secret), scratch, started,
@@ -223,8 +231,13 @@ def _readable(fd: int) -> bool:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m course.grade.supervisor")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--parent", type=int, default=None, help="end when this process ends")
     args = parser.parse_args(argv)
+    if args.parent is not None:
+        sandbox.die_with_parent(args.parent, signal.SIGTERM)
     supervisor = Supervisor(args.jobs)
+    for name in ("SIGTERM", "SIGINT"):  # the grader gone, or Ctrl-C at its terminal
+        signal.signal(getattr(signal, name), supervisor.stop)
     warm = supervisor.prepare()
     print(json.dumps({"ready": True, "isolation": supervisor.isolation.to_dict(), "warm_up": round(warm, 3)}), flush=True)
     supervisor.serve(sys.stdin)

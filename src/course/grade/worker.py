@@ -24,12 +24,12 @@ _LOAD_HUNG = "Running the exercise cell took more than"
 
 
 def run(job: dict, write_fd: int, secret: str, isolation: sandbox.Isolation, baseline: tamper.Fingerprint,
-        scratch: str) -> NoReturn:
+        scratch: str, supervisor: int) -> NoReturn:
     """The forked process's whole life. Never returns."""
     try:
         limits = Limits.from_dict(job["limits"])
         fd = sandbox.quiet_descriptors(write_fd, limits)
-        sandbox.enter(scratch, limits, isolation)
+        sandbox.enter(scratch, limits, isolation, supervisor)
         grade(job, Sender(fd, secret), limits, baseline)
     finally:
         os._exit(0)  # never return into the supervisor's code; do not wait for threads left behind
