@@ -30,7 +30,8 @@ def short_message(result: ExerciseResult) -> str:
     """One line for a table cell: the problem, or what the failed checks said."""
     if result.problem:
         return result.problem
-    return "; ".join(f"{f.name}: {f.message}" if f.message else f.name for f in result.findings if not f.passed)
+    return "; ".join(f"{f.name}: {f.message.rstrip('.')}" if f.message else f.name
+                     for f in result.findings if not f.passed)
 
 
 def _clip(text: str, width: int = 160) -> str:
