@@ -23,7 +23,7 @@ from course.notebooks import NotebookError, open_exercise_notebook
 
 __all__ = [
     "ClassGrade", "Grader", "GraderError", "Limits", "NotebookError", "NotebookGrade", "SubmissionGrade",
-    "find_notebooks", "grade_class", "grade_notebook", "grade_paths",
+    "grade_class", "grade_notebook", "grade_paths", "shared_grader",
 ]
 
 _shared: Grader | None = None
@@ -51,10 +51,3 @@ def grade_notebook(path: Path, limits: Limits = Limits()) -> NotebookGrade:
 def grade_paths(paths: list[Path], limits: Limits = Limits()) -> list[NotebookGrade]:
     with _lock:
         return grade_class(list(paths), limits, grader=shared_grader).notebooks
-
-
-def find_notebooks(path: Path) -> list[Path]:
-    """A notebook, or every notebook below a folder (a class's submissions), checkpoints skipped."""
-    if path.is_dir():
-        return sorted(p for p in path.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
-    return [path]

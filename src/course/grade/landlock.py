@@ -12,6 +12,7 @@ from __future__ import annotations
 import ctypes
 import os
 import struct
+import sys
 
 _SYS_CREATE_RULESET, _SYS_ADD_RULE, _SYS_RESTRICT_SELF = 444, 445, 446  # the same on every architecture
 _CREATE_RULESET_VERSION = 1 << 0
@@ -41,7 +42,10 @@ def _call(*args: object) -> int:
 
 
 def abi_version() -> int:
-    """The kernel's Landlock ABI version; 0 when Landlock is missing or disabled."""
+    """The kernel's Landlock ABI version; 0 when Landlock is missing or disabled (or not Linux,
+    where these syscall numbers mean something else)."""
+    if not sys.platform.startswith("linux"):
+        return 0
     try:
         return _call(_SYS_CREATE_RULESET, None, ctypes.c_size_t(0), ctypes.c_uint32(_CREATE_RULESET_VERSION))
     except LandlockError:

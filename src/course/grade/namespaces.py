@@ -15,6 +15,7 @@ import fcntl
 import os
 import socket
 import struct
+import sys
 
 CLONE_NEWUSER, CLONE_NEWNET, CLONE_NEWPID = 0x10000000, 0x40000000, 0x20000000
 _SIOCGIFFLAGS, _SIOCSIFFLAGS, _IFF_UP = 0x8913, 0x8914, 0x1
@@ -33,6 +34,8 @@ def _write(path: str, text: str) -> None:
 def isolate() -> None:
     """Enter new user, network and PID namespaces. ``OSError`` if the kernel or a security policy
     (a container's seccomp profile, AppArmor) refuses; the caller then does without."""
+    if not sys.platform.startswith("linux"):
+        raise OSError(0, "namespaces are a Linux feature")
     uid, gid = os.geteuid(), os.getegid()
     if _libc.unshare(CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWPID) != 0:
         errno = ctypes.get_errno()

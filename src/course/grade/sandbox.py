@@ -24,6 +24,7 @@ import json
 import os
 import resource
 import signal
+import sys
 import tempfile
 from dataclasses import asdict, dataclass
 
@@ -159,8 +160,9 @@ def quiet_descriptors(keep: int, limits: Limits) -> int:
 def die_with_parent(parent: int | None, signum: int = signal.SIGKILL) -> None:
     """Get ``signum`` when the process that started this one ends: a supervisor that crashes or is
     killed takes its sandboxes with it (and the grader its supervisor). ``parent`` guards against the
-    parent having ended already."""
-    _libc.prctl(_PR_SET_PDEATHSIG, signum, 0, 0, 0)
+    parent having ended already. (Linux only; elsewhere the supervisor's kill is the only guard.)"""
+    if sys.platform.startswith("linux"):
+        _libc.prctl(_PR_SET_PDEATHSIG, signum, 0, 0, 0)
     if parent is not None and os.getppid() != parent:
         os._exit(70)
 

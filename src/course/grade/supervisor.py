@@ -92,7 +92,9 @@ class Supervisor:
     # -- the loop ---------------------------------------------------------------------------------
 
     def serve(self, stdin) -> None:
-        wake_read, wake_write = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+        wake_read, wake_write = os.pipe()  # descriptors are not inherited by default (PEP 446)
+        os.set_blocking(wake_read, False)
+        os.set_blocking(wake_write, False)
         signal.set_wakeup_fd(wake_write)
         signal.signal(signal.SIGCHLD, lambda *_: None)  # a child ended: the wake-up pipe says so
         self.selector.register(wake_read, selectors.EVENT_READ, "wake")
@@ -140,7 +142,7 @@ class Supervisor:
         exercise = get(job["exercise"])
         limits = Limits.from_dict(job["limits"])
         scratch = tempfile.mkdtemp(dir=self.root)
-        read, write = os.pipe2(os.O_CLOEXEC)
+        read, write = os.pipe()
         secret = new_secret()
         started = time.monotonic()
         me = os.getpid()
