@@ -15,7 +15,7 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterable
 
 from course.checker.results import ExerciseResult
 from course.grade.limits import Limits
@@ -69,14 +69,14 @@ class Grader:
         queue = list(jobs)
         by_id: dict[int, Done] = {}
         sent = 0
-        window = 2 * self.jobs
+        window = 2 * self.jobs  # enough to keep every sandbox busy; never enough to fill a pipe
+        # Some sandbox finishes (or is killed) within its wall-clock limit: silence beyond that is a fault.
+        timeout = max((j.limits.seconds_per_exercise for j in queue), default=0.0) + LIVENESS_MARGIN
         while len(by_id) < len(queue):
             while sent < len(queue) and sent - len(by_id) < window:
                 job = queue[sent]
                 self._send({"id": sent, "exercise": job.exercise_id, "source": job.source, "limits": job.limits.to_dict()})
                 sent += 1
-            outstanding = queue[len(by_id):sent]
-            timeout = max(j.limits.seconds_per_exercise for j in outstanding) + LIVENESS_MARGIN
             record = self._read_line(timeout)
             done = Done(queue[record["id"]], ExerciseResult.from_dict(record["result"]), record["wall"], record["cpu"])
             by_id[record["id"]] = done

@@ -94,6 +94,14 @@ def tampered(exercise: Exercise, changed: list[str]) -> ExerciseResult:
     ))
 
 
+def checker_failed(exercise: Exercise, error: BaseException) -> ExerciseResult:
+    return zero(exercise, (
+        f"The checker itself failed on this answer ({type(error).__name__}: {error}), so it could not be "
+        "graded. If the answer does not touch the course's own modules, this is a bug in the grader: "
+        "please report it with the answer's cell."
+    ))
+
+
 def forged(exercise: Exercise, what: list[str]) -> ExerciseResult:
     return zero(exercise, (
         f"Something in the sandbox wrote to the grader's result channel ({', '.join(sorted(set(what)))}): "
@@ -121,9 +129,22 @@ def sandbox_note(message: str) -> str:
     return " ".join([message, *notes]) if notes else message
 
 
+MESSAGE_LIMIT = 2000
+"""Characters of one message kept: an assertion message may quote a huge value the learner's code
+returned, and a result must stay far below the result channel's record limit."""
+
+
+def clip(message: str) -> str:
+    if len(message) <= MESSAGE_LIMIT:
+        return message
+    return f"{message[:MESSAGE_LIMIT]}… ({len(message) - MESSAGE_LIMIT} more characters cut)"
+
+
 def annotate(result: ExerciseResult) -> ExerciseResult:
-    result.problem = sandbox_note(result.problem) if result.problem else ""
+    """The result as the learner should read it: sandbox notes added, very long messages cut."""
+    result.problem = clip(sandbox_note(result.problem)) if result.problem else ""
     for finding in result.findings:
         if finding.message:
-            finding.message = sandbox_note(finding.message)
+            finding.message = clip(sandbox_note(finding.message))
+        finding.name = clip(finding.name)  # a learner's test name
     return result

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 
 from course.checker import check_source
 from course.checker.code_checks import set_guard
+from course.checker.results import ExerciseResult
 from course.exercises import Exercise, all_exercises, get
 from course.grade import outcomes, sandbox, tamper, worker
 from course.grade.channel import Receiver, new_secret
@@ -180,7 +181,9 @@ class Supervisor:
 
     def finish(self, pid: int, exit_code: int) -> None:
         running = self.running.pop(pid)
-        _kill_group(pid)  # whatever the sandbox started and left behind
+        # Whatever the sandbox started and left behind. (Its first process is reaped already, but the
+        # group's id stays reserved while members remain; if none do, the call finds nothing.)
+        _kill_group(pid)
         receiver = running.receiver
         while receiver.feed():
             if not _readable(receiver.fd):
@@ -197,7 +200,7 @@ class Supervisor:
         }) + "\n")
         self.out.flush()
 
-    def verdict(self, running: Running, exit_code: int):
+    def verdict(self, running: Running, exit_code: int) -> ExerciseResult:
         exercise, received = running.exercise, running.receiver.received
         if received.forged:
             return outcomes.forged(exercise, received.forged)

@@ -53,14 +53,17 @@ def grade(job: dict, sender: Sender, limits: Limits, baseline: tamper.Fingerprin
         on_stuck=lambda hang: sender.send(stuck={"where": hang.where, "seconds": hang.seconds}),
         on_give_up=give_up,
     )
-    if source is None:
-        result = outcomes.missing_cell(exercise)
-    elif exercise.kind == "tests":
-        result = watchdog.limit_whole(lambda: check_source(exercise, source), limits.tests_seconds)
-    else:
-        result = check_source(exercise, source)
-        if result.problem.startswith(_LOAD_HUNG) and watchdog.last_hang is not None:
-            result = outcomes.load_hung(exercise, watchdog.last_hang)  # the same verdict, with the line
+    try:
+        if source is None:
+            result = outcomes.missing_cell(exercise)
+        elif exercise.kind == "tests":
+            result = watchdog.limit_whole(lambda: check_source(exercise, source), limits.tests_seconds)
+        else:
+            result = check_source(exercise, source)
+            if result.problem.startswith(_LOAD_HUNG) and watchdog.last_hang is not None:
+                result = outcomes.load_hung(exercise, watchdog.last_hang)  # the same verdict, with the line
+    except BaseException as exc:  # noqa: BLE001 - check_source never raises for learner code: tampering, or a bug
+        result = outcomes.checker_failed(exercise, exc)
     changed = tamper.changes(baseline, tamper.fingerprint())
     if changed:
         result = outcomes.tampered(exercise, changed)
