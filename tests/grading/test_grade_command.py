@@ -68,6 +68,15 @@ def test_in_a_class_a_bad_notebook_scores_0_a_stray_one_is_skipped_a_missing_one
     assert ",0,4,error," in bob_row and "No notebook for chapter 02 was submitted" in bob_row
 
 
+def test_a_notebook_handed_in_twice_counts_once_at_its_best(tmp_path, capsys):
+    shutil.copy(ROOT / "exercises" / SOLUTIONS[0].name, tmp_path / SOLUTIONS[0].name)
+    shutil.copy(SOLUTIONS[0], tmp_path / SOLUTIONS[0].name.replace(".ipynb", " (1).ipynb"))
+    code, out, _ = run(capsys, tmp_path, "--format", "json", "--exercise", "01-concurrent-total")
+    [submission] = json.loads(out)["submissions"]
+    assert code == 0 and [n["score"] for n in submission["notebooks"]] == [4, 0]
+    assert submission["score"] == submission["max_score"] == 4
+
+
 def test_gradescope_is_one_submission_at_a_time(capsys):
     code, out, err = run(capsys, ROOT / "solutions", ROOT / "exercises", "--format", "gradescope")
     assert code == 2 and out == "" and err.count("\n") == 1

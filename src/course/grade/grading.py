@@ -52,15 +52,21 @@ class SubmissionGrade:
 
     @property
     def results(self) -> list[ExerciseResult]:
-        return [r for n in self.notebooks for r in n.results]
+        """One result per exercise. A student who handed in two copies of a notebook (say
+        ``01_async_basics (1).ipynb``) has both graded and listed; each exercise counts once, at its best."""
+        best: dict[str, ExerciseResult] = {}
+        for result in (r for n in self.notebooks for r in n.results):
+            if result.exercise_id not in best or result.score > best[result.exercise_id].score:
+                best[result.exercise_id] = result
+        return list(best.values())
 
     @property
     def score(self) -> float:
-        return round_score(sum(n.score for n in self.notebooks))
+        return round_score(sum(r.score for r in self.results))
 
     @property
     def max_score(self) -> float:
-        return round_score(sum(n.max_score for n in self.notebooks))
+        return round_score(sum(r.max_score for r in self.results))
 
     def to_dict(self) -> dict:
         return {
