@@ -170,6 +170,19 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+def _positive(kind):  # noqa: ANN001, ANN202 - int or float
+    def parse(text: str):  # noqa: ANN202
+        try:
+            value = kind(text)
+        except ValueError:
+            value = 0
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"expected a number above 0, got {text!r}")
+        return value
+
+    return parse
+
+
 def _grade_parser(sub) -> None:  # noqa: ANN001 - argparse's private subparsers type
     from course.grade.limits import Limits
     from course.grade.report import FORMATS
@@ -186,20 +199,20 @@ def _grade_parser(sub) -> None:  # noqa: ANN001 - argparse's private subparsers 
     g.add_argument("--format", choices=FORMATS, default="text",
                    help="text (with a summary table), json, csv (one row per exercise), or gradescope "
                         "(results.json of one submission)")
-    g.add_argument("--jobs", type=int, default=None, metavar="N", help="sandboxes run at once (default: one per core)")
-    g.add_argument("--check-timeout", type=float, default=d.check_seconds, metavar="S",
+    g.add_argument("--jobs", type=_positive(int), default=None, metavar="N", help="sandboxes run at once (default: one per core)")
+    g.add_argument("--check-timeout", type=_positive(float), default=d.check_seconds, metavar="S",
                    help=f"real-time seconds for the exercise cell and for each code check (default {d.check_seconds:g})")
-    g.add_argument("--tests-timeout", type=float, default=d.tests_seconds, metavar="S",
+    g.add_argument("--tests-timeout", type=_positive(float), default=d.tests_seconds, metavar="S",
                    help=f"real-time seconds for all runs of a learner's tests (default {d.tests_seconds:g})")
-    g.add_argument("--exercise-timeout", type=float, default=d.seconds_per_exercise, metavar="S",
+    g.add_argument("--exercise-timeout", type=_positive(float), default=d.seconds_per_exercise, metavar="S",
                    help=f"wall clock for one exercise's process, then it is killed (default {d.seconds_per_exercise:g})")
-    g.add_argument("--memory-mb", type=int, default=d.memory_bytes // 1024**2, metavar="MB",
+    g.add_argument("--memory-mb", type=_positive(int), default=d.memory_bytes // 1024**2, metavar="MB",
                    help=f"address space per exercise (default {d.memory_bytes // 1024**2})")
-    g.add_argument("--cpu-seconds", type=int, default=d.cpu_seconds, metavar="S",
+    g.add_argument("--cpu-seconds", type=_positive(int), default=d.cpu_seconds, metavar="S",
                    help=f"CPU time per exercise (default {d.cpu_seconds})")
-    g.add_argument("--file-size-mb", type=int, default=d.file_bytes // 1024**2, metavar="MB",
+    g.add_argument("--file-size-mb", type=_positive(int), default=d.file_bytes // 1024**2, metavar="MB",
                    help=f"largest file an exercise may write (default {d.file_bytes // 1024**2})")
-    g.add_argument("--open-files", type=int, default=d.open_files, metavar="N",
+    g.add_argument("--open-files", type=_positive(int), default=d.open_files, metavar="N",
                    help=f"open file descriptors per exercise (default {d.open_files})")
 
 
