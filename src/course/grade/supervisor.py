@@ -123,13 +123,13 @@ class Supervisor:
                     key.data.receiver.feed()
             self.reap()
             self.enforce_deadlines()
-        shutil.rmtree(self.root, ignore_errors=True)
+        _remove(self.root)
 
     def stop(self, *_: object) -> None:
         """End now: kill every running sandbox, remove the scratch folders, exit."""
         for pid in self.running:
             _kill_group(pid)
-        shutil.rmtree(self.root, ignore_errors=True)
+        _remove(self.root)
         os._exit(1)
 
     def _timeout(self) -> float | None:
@@ -190,7 +190,7 @@ class Supervisor:
                 break
         self.selector.unregister(receiver.fd)
         os.close(receiver.fd)
-        shutil.rmtree(running.scratch, ignore_errors=True)
+        _remove(running.scratch)
         result = self.verdict(running, exit_code if exit_code >= 0 else 128 - exit_code)
         self.out.write(json.dumps({
             "id": running.job["id"],
@@ -217,6 +217,20 @@ def _kill_group(pid: int) -> None:
         os.killpg(pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
+
+
+def _remove(folder: str) -> None:
+    """Delete a scratch folder, even one whose folders the learner's code made unreadable. (Its
+    processes are dead by now; symbolic links are never followed, so nothing outside is touched.)"""
+    for root, dirs, _ in os.walk(folder):  # top-down: each folder is opened up before it is listed
+        for name in dirs:
+            path = os.path.join(root, name)
+            if not os.path.islink(path):
+                try:
+                    os.chmod(path, 0o700)
+                except OSError:
+                    pass
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def _drain(fd: int) -> None:
