@@ -183,3 +183,29 @@ def test_sanitize_rules_cover_only_noise():
         "[memory-address]",
         "[installed-package-path]",
     ], "a new sanitize rule must be true noise; review it and update this list deliberately"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", sorted(ROOT.glob("exercises/*.ipynb")), ids=lambda p: p.name)
+def test_an_untouched_exercise_notebook_runs_without_errors_or_stderr(path, tmp_path):
+    """What a learner sees on opening an exercise notebook and choosing Run All: feedback, no red."""
+    import os
+    import subprocess
+    import sys
+
+    import nbformat
+
+    executed = tmp_path / path.name
+    env = {k: v for k, v in os.environ.items() if k != "CI"}
+    subprocess.run(
+        [sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute", str(path),
+         "--output", str(executed)],
+        cwd=path.parent, env=env, check=True, capture_output=True, timeout=300,
+    )
+    notebook = nbformat.read(executed, as_version=4)
+    for index, cell in enumerate(notebook.cells):
+        for output in cell.get("outputs", []):
+            assert output["output_type"] != "error", f"cell {index} raised {output.get('ename')}"
+            assert output.get("name") != "stderr", f"cell {index} wrote to stderr: {output.get('text')}"
+    checks = [c for c in notebook.cells if c.cell_type == "code" and c.source.startswith("course.check(")]
+    assert checks and all("text/html" in c.outputs[0]["data"] for c in checks)
