@@ -21,10 +21,10 @@ from course.grade.submissions import Submission, discover
 from course.notebooks import CHAPTER_PREFIX, NotebookError, chapter_exercises, open_exercise_notebook
 
 
-@dataclass
-class NotebookGrade:
-    path: Path
-    results: list[ExerciseResult] = field(default_factory=list)
+class _Totals:
+    """Score and maximum summed over ``results`` (each class says which results count)."""
+
+    results: list[ExerciseResult]
 
     @property
     def score(self) -> float:
@@ -33,6 +33,12 @@ class NotebookGrade:
     @property
     def max_score(self) -> float:
         return round_score(sum(r.max_score for r in self.results))
+
+
+@dataclass
+class NotebookGrade(_Totals):
+    path: Path
+    results: list[ExerciseResult] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return {
@@ -44,7 +50,7 @@ class NotebookGrade:
 
 
 @dataclass
-class SubmissionGrade:
+class SubmissionGrade(_Totals):
     student: str
     folder: Path
     notebooks: list[NotebookGrade] = field(default_factory=list)
@@ -59,14 +65,6 @@ class SubmissionGrade:
             if result.exercise_id not in best or result.score > best[result.exercise_id].score:
                 best[result.exercise_id] = result
         return list(best.values())
-
-    @property
-    def score(self) -> float:
-        return round_score(sum(r.score for r in self.results))
-
-    @property
-    def max_score(self) -> float:
-        return round_score(sum(r.max_score for r in self.results))
 
     def to_dict(self) -> dict:
         return {
