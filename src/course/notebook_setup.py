@@ -79,12 +79,27 @@ def _remember(info) -> None:  # noqa: ANN001 - IPython's ExecutionInfo
     EXECUTED_CELLS.append(info.raw_cell)
 
 
+def _report_failed_cell(shell, etype, value, tb, tb_offset=None):  # noqa: ANN001, ARG001 - IPython's signature
+    """Show a failed %%ipytest cell as one line, not as a traceback through ipytest's internals.
+
+    The test report printed above the error is what the learner needs; ipytest's own frames
+    (``run_cell_magic`` → ``run`` → ``raise Error(exit_code)``) say nothing about the tests and cost
+    about 80 ms to render. The cell still fails: the kernel replies with an error, Run All stops at
+    it unless the cell is tagged ``raises-exception``, and nbval sees the same error name and value.
+    """
+    shell.showtraceback((etype, value, None), tb_offset=tb_offset)
+
+
 def _record_cells() -> None:
     from IPython import get_ipython
 
     shell = get_ipython()
     if shell is not None and _remember not in shell.events.callbacks["pre_run_cell"]:
         shell.events.register("pre_run_cell", _remember)
+    if shell is not None:
+        import ipytest
+
+        shell.set_custom_exc((ipytest.Error,), _report_failed_cell)
 
 
 def setup(*, quiet: bool = False) -> None:
