@@ -19,7 +19,7 @@ from course.checker import check_source
 from course.checker.variants import build, resolve
 from course.exercises import MARKER, all_exercises
 from course.grade import grade_notebook
-from course.notebooks import read_cells
+from course.notebooks import open_exercise_notebook, read_cells
 
 ROOT = Path(__file__).resolve().parent.parent
 EXERCISES = all_exercises()
@@ -38,9 +38,7 @@ def sources(path: Path) -> list[str]:
 
 
 def solution_source(exercise) -> str:
-    from course.checker import find_cell
-
-    source = find_cell(sources(notebook_for("solutions", exercise.chapter)), exercise.id)
+    source = open_exercise_notebook(notebook_for("solutions", exercise.chapter)).answer(exercise)
     assert source is not None
     return source
 

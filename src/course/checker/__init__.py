@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import Counter
 
 from course.checker.answer import AnswerProblem, load_answer
-from course.checker.code_checks import check_code, _in_thread
+from course.checker.code_checks import check_code, run_guarded
 from course.checker.feedback import Feedback
 from course.checker.learner_tests import check_tests
 from course.checker.results import ExerciseResult
@@ -34,13 +34,13 @@ def check_source(exercise: Exercise, source: str, *, in_thread: bool = False) ->
     """Check the source of an exercise cell. Never raises for anything the learner wrote."""
     if exercise.kind == "tests":
         return check_tests(exercise, source, in_thread=in_thread)
-    result = ExerciseResult(exercise.id, exercise.title, exercise.kind, 0.0, float(exercise.points))
+    result = ExerciseResult.start(exercise)
     box: list = []
 
     def load() -> None:
         box.append(load_answer(source, exercise.id))
 
-    finished, error = _in_thread(load, LOAD_TIME_LIMIT)
+    finished, error = run_guarded(load, LOAD_TIME_LIMIT)
     error = error if isinstance(error, BaseException) else None
     if not finished:
         result.problem = (
@@ -70,7 +70,7 @@ def check_in_notebook(exercise_id: str) -> Feedback:
         return Feedback(ExerciseResult(exercise_id, "unknown exercise", "", 0.0, 0.0, problem=str(exc)))
     source = find_cell(_history()[:-1], exercise_id)  # [:-1]: not this very cell
     if source is None:
-        result = ExerciseResult(exercise.id, exercise.title, exercise.kind, 0.0, float(exercise.points))
+        result = ExerciseResult.start(exercise)
         result.problem = (
             f"Run the exercise cell first: the one with the line `# exercise: {exercise_id}`. "
             "If you deleted that line, put it back at the top of your answer cell. "

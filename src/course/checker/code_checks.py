@@ -118,13 +118,13 @@ def set_guard(guard: Guard) -> Guard:
     return previous
 
 
-def _in_thread(func: Callable[[], Any], limit: float) -> tuple[bool, Any]:
-    """Run ``func`` under the current guard (the name predates guards: it ran in a thread)."""
+def run_guarded(func: Callable[[], Any], limit: float) -> tuple[bool, Any]:
+    """Run ``func`` under the current guard: (finished, what it returned or raised, or a ``Hang``)."""
     return _guard(func, limit)
 
 
 def check_code(exercise: Exercise, answer: Answer, *, real_time_limit: float = REAL_TIME_LIMIT) -> ExerciseResult:
-    result = ExerciseResult(exercise.id, exercise.title, exercise.kind, 0.0, float(exercise.points))
+    result = ExerciseResult.start(exercise)
     for name in exercise.requires:
         if name not in answer.namespace:
             result.problem = (
@@ -134,7 +134,7 @@ def check_code(exercise: Exercise, answer: Answer, *, real_time_limit: float = R
     total = sum(c.points for c in exercise.checks)
     earned = 0
     for check in exercise.checks:
-        finished, outcome = _in_thread(lambda c=check: outcome_of(c.run, answer), real_time_limit)
+        finished, outcome = run_guarded(lambda c=check: outcome_of(c.run, answer), real_time_limit)
         if not finished:
             hang = outcome if isinstance(outcome, Hang) else Hang(real_time_limit)
             outcome = Outcome(False, (

@@ -19,7 +19,6 @@ import ast
 import gc
 import sys
 import tempfile
-import threading
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +28,7 @@ import pytest
 
 from course.checker import variants
 from course.checker.assertions import asserting_tests
+from course.checker.code_checks import run_guarded
 from course.checker.results import ExerciseResult, Finding, round_score
 from course.checker.schedule import SCHEDULE, CourseLoop
 from course.exercises import Exercise
@@ -144,7 +144,7 @@ def run_session(exercise: Exercise, source: str, runs: list[Run]) -> SessionOutc
 
 
 def score(exercise: Exercise, source: str, outcome: SessionOutcome, runs: list[Run]) -> ExerciseResult:
-    result = ExerciseResult(exercise.id, exercise.title, exercise.kind, 0.0, float(exercise.points))
+    result = ExerciseResult.start(exercise)
     asserting = asserting_tests(source)
     if outcome.collection_error:
         result.problem = f"Your tests could not be collected: {outcome.collection_error}"
@@ -196,7 +196,7 @@ def score(exercise: Exercise, source: str, outcome: SessionOutcome, runs: list[R
 
 def check_tests(exercise: Exercise, source: str, *, in_thread: bool = False) -> ExerciseResult:
     """Score the learner's test source for ``exercise``."""
-    empty = ExerciseResult(exercise.id, exercise.title, exercise.kind, 0.0, float(exercise.points))
+    empty = ExerciseResult.start(exercise)
     try:
         ast.parse(source)
     except SyntaxError as exc:
@@ -205,14 +205,13 @@ def check_tests(exercise: Exercise, source: str, *, in_thread: bool = False) -> 
     runs = plan(exercise)
     if not in_thread:
         return score(exercise, source, run_session(exercise, source, runs), runs)
-    box: list[SessionOutcome] = []
-    thread = threading.Thread(target=lambda: box.append(run_session(exercise, source, runs)), daemon=True)
-    thread.start()
-    thread.join(REAL_TIME_LIMIT)
-    if not box:
+    finished, outcome = run_guarded(lambda: run_session(exercise, source, runs), REAL_TIME_LIMIT)
+    if not finished:
         empty.problem = (
-            f"Your tests were still running after {REAL_TIME_LIMIT:g} s of real time. Something blocks the event "
-            "loop (`time.sleep`, a busy loop). Restart the kernel, fix the test, and check again."
+            f"Your tests were still running after {REAL_TIME_LIMIT:g} s of real time{outcome.at}. Something blocks "
+            "the event loop (`time.sleep`, a busy loop). Restart the kernel, fix the test, and check again."
         )
         return empty
-    return score(exercise, source, box[0], runs)
+    if isinstance(outcome, BaseException):
+        raise outcome
+    return score(exercise, source, outcome, runs)

@@ -46,6 +46,11 @@ class ExerciseResult:
         return data
 
     @classmethod
+    def start(cls, exercise, problem: str = "") -> ExerciseResult:  # noqa: ANN001 - an Exercise
+        """No points yet, out of the exercise's points; ``problem`` says why, if nothing can be checked."""
+        return cls(exercise.id, exercise.title, exercise.kind, 0.0, float(exercise.points), problem=problem)
+
+    @classmethod
     def from_dict(cls, data: dict) -> ExerciseResult:
         fields = {k: v for k, v in data.items() if k != "status"}
         fields["findings"] = [Finding(**f) for f in fields.get("findings", [])]

@@ -16,7 +16,7 @@ from course.exercises import Exercise
 
 
 def zero(exercise: Exercise, problem: str) -> ExerciseResult:
-    return ExerciseResult(exercise.id, exercise.title, exercise.kind, 0.0, float(exercise.points), problem=problem)
+    return ExerciseResult.start(exercise, problem)
 
 
 def missing_cell(exercise: Exercise) -> ExerciseResult:
