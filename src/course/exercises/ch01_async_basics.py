@@ -7,27 +7,10 @@ from __future__ import annotations
 
 import asyncio
 
-from catalog import CatalogClient, FakeCatalog, NotFound, Product
+from catalog import FakeCatalog, NotFound
 
 from course.exercises.model import Check, Exercise, Variant
-
-SHELF = (
-    Product("apple", "Apple", 50, 3),
-    Product("bread", "Bread", 250, 0),
-    Product("cheese", "Cheese", 900, 12),
-)
-
-
-def _client(catalog: FakeCatalog) -> CatalogClient:
-    return CatalogClient.for_app(catalog)
-
-
-def _not_a_coroutine(value: object, what: str) -> None:
-    assert not asyncio.iscoroutine(value), (
-        f"{what} returned a coroutine object, not a value: a call to an `async def` function "
-        "is missing its `await`."
-    )
-
+from course.exercises.support import SHELF, client as _client, not_a_coroutine as _not_a_coroutine
 
 # --- 01-forgotten-await ---------------------------------------------------------------------------
 

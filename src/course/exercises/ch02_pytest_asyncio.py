@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from catalog import CatalogClient, FakeCatalog
 
-from course.exercises.ch01_async_basics import SHELF, _not_a_coroutine
 from course.exercises.model import Check, Exercise, Variant
+from course.exercises.support import SHELF, not_a_coroutine as _not_a_coroutine
 
 # --- 02-first-in-stock ----------------------------------------------------------------------------
 
