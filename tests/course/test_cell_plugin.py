@@ -1,0 +1,100 @@
+"""The cell plugin's workaround for looptime 0.9 around sync tests (course.cell_plugin).
+
+Each test runs a small test module the way a ``%%ipytest`` cell does (the cells' ini file, warnings
+as errors, the course's plugins), in this process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import textwrap
+import uuid
+from pathlib import Path
+
+import pytest
+
+from course.notebook_setup import pytest_args_for_cells
+
+
+class Outcomes:
+    def __init__(self) -> None:
+        self.reports: dict[str, str] = {}
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.when == "call" or report.failed:
+            self.reports.setdefault(report.head_line or report.nodeid, report.outcome)
+
+
+def run_like_a_cell(tmp_path: Path, source: str) -> tuple[int, dict[str, str]]:
+    # Like ipytest, a fresh module name each run: the same name twice in one process would be
+    # imported once.
+    module = tmp_path / f"test_cell_{uuid.uuid4().hex[:12]}.py"
+    module.write_text(textwrap.dedent(source))
+    outcomes = Outcomes()
+    code = pytest.main([*pytest_args_for_cells(tmp_path), "-p", "no:terminal", "--import-mode=importlib", str(module)], plugins=[outcomes])
+    return int(code), outcomes.reports
+
+
+def test_a_sync_test_before_an_async_test_passes_with_warnings_as_errors(tmp_path):
+    # On Python 3.12 and 3.13 looptime's policy.get_event_loop() warned "There is no current event
+    # loop" for the sync test, and warnings are errors: a correct test failed.
+    code, reports = run_like_a_cell(tmp_path, """
+        import asyncio
+
+        def test_sync_first():
+            assert 1 + 1 == 2
+
+        async def test_async_after():
+            await asyncio.sleep(0)
+            assert True
+    """)
+    assert reports == {"test_sync_first": "passed", "test_async_after": "passed"}
+    assert code == 0
+
+
+def test_no_event_loop_is_made_for_a_sync_test(tmp_path, monkeypatch):
+    # On Python 3.11 the same call silently made an event loop and left it open: garbage-collected
+    # during a later test, it failed that test with "unclosed event loop".
+    made: list[asyncio.AbstractEventLoop] = []
+    init = asyncio.BaseEventLoop.__init__
+
+    def counting_init(self, *args, **kwargs):
+        made.append(self)
+        init(self, *args, **kwargs)
+
+    monkeypatch.setattr(asyncio.BaseEventLoop, "__init__", counting_init)
+    code, reports = run_like_a_cell(tmp_path, """
+        def test_one():
+            assert [1, 2] == [1, 2]
+
+        def test_two():
+            assert "a" in "abc"
+    """)
+    assert code == 0 and reports == {"test_one": "passed", "test_two": "passed"}
+    assert made == []
+
+
+def test_a_sync_test_that_asks_for_the_policy_fixture_still_gets_it(tmp_path):
+    code, reports = run_like_a_cell(tmp_path, """
+        def test_policy(event_loop_policy):
+            assert hasattr(event_loop_policy, "new_event_loop")
+    """)
+    assert reports == {"test_policy": "passed"} and code == 0
+
+
+def test_looptime_still_runs_async_tests_on_virtual_time(tmp_path):
+    code, reports = run_like_a_cell(tmp_path, """
+        import asyncio
+        import pytest
+
+        def test_sync_first():
+            assert True
+
+        @pytest.mark.looptime
+        async def test_a_minute_costs_nothing():
+            loop = asyncio.get_running_loop()
+            start = loop.time()
+            await asyncio.sleep(60)
+            assert loop.time() - start == 60
+    """)
+    assert reports == {"test_sync_first": "passed", "test_a_minute_costs_nothing": "passed"} and code == 0
