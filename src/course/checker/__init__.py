@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections import Counter
 
 from course.checker.answer import AnswerProblem, load_answer
-from course.checker.code_checks import check_code, run_guarded
+from course.checker.code_checks import check_code
+from course.checker.guard import run_guarded
 from course.checker.feedback import Feedback
 from course.checker.learner_tests import check_tests
 from course.checker.results import ExerciseResult

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import gc
 import inspect
-import sys
-import threading
 import warnings
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from course.checker import hygiene, virtual_time
 from course.checker.answer import Answer, AnswerProblem, describe_exception
-from course.checker.locate import running_at
+from course.checker.guard import Hang, hang_advice, run_guarded
 from course.checker.results import ExerciseResult, Finding, round_score
 from course.exercises import Exercise
 
@@ -70,59 +68,6 @@ def _advice_for(exc: BaseException) -> str:
     return ""
 
 
-@dataclass(frozen=True)
-class Hang:
-    """What a guard reports for code that did not finish in time: how long, and where it was."""
-
-    seconds: float
-    where: str = ""
-
-    @property
-    def at(self) -> str:
-        return f" at {self.where}" if self.where else ""
-
-
-Guard = Callable[[Callable[[], Any], float], "tuple[bool, Any]"]
-
-
-def thread_guard(func: Callable[[], Any], limit: float) -> tuple[bool, Any]:
-    """Run ``func`` in a daemon thread; (finished, what it returned or raised, or a ``Hang``).
-
-    A thread that never finishes is left behind: Python cannot kill it, but the kernel (or the
-    grader's sandbox) can. Before leaving it, its stack tells where the learner's code is stuck.
-    """
-    outcome: list[Any] = []
-
-    def target() -> None:
-        try:
-            outcome.append(func())
-        except BaseException as exc:  # noqa: BLE001 - learner code may raise anything, SystemExit too
-            outcome.append(exc)
-
-    thread = threading.Thread(target=target, name="course-check", daemon=True)
-    thread.start()
-    thread.join(limit)
-    if thread.is_alive():
-        return False, Hang(limit, running_at(sys._current_frames().get(thread.ident or 0)))
-    return True, outcome[0] if outcome else None
-
-
-_guard: Guard = thread_guard
-
-
-def set_guard(guard: Guard) -> Guard:
-    """Choose how learner code is time-limited; returns the previous guard. ``check()`` in a notebook
-    uses ``thread_guard``; the grader's sandbox installs a signal-based one that also stops the code."""
-    global _guard
-    previous, _guard = _guard, guard
-    return previous
-
-
-def run_guarded(func: Callable[[], Any], limit: float) -> tuple[bool, Any]:
-    """Run ``func`` under the current guard: (finished, what it returned or raised, or a ``Hang``)."""
-    return _guard(func, limit)
-
-
 def check_code(exercise: Exercise, answer: Answer, *, real_time_limit: float = REAL_TIME_LIMIT) -> ExerciseResult:
     result = ExerciseResult.start(exercise)
     for name in exercise.requires:
@@ -133,15 +78,17 @@ def check_code(exercise: Exercise, answer: Answer, *, real_time_limit: float = R
             return result
     total = sum(c.points for c in exercise.checks)
     earned = 0
+    hung = False
     for check in exercise.checks:
+        if hung:  # the next check would most likely hang too: one wait is enough
+            result.findings.append(Finding(
+                check.description, False, "Not checked: a check above got stuck. Fix that first.", 0.0, float(check.points)))
+            continue
         finished, outcome = run_guarded(lambda c=check: outcome_of(c.run, answer), real_time_limit)
         if not finished:
+            hung = True
             hang = outcome if isinstance(outcome, Hang) else Hang(real_time_limit)
-            outcome = Outcome(False, (
-                f"Still running after {hang.seconds:g} s of real time{hang.at}. Something blocks the event "
-                "loop: `time.sleep` instead of `await asyncio.sleep`, a loop that never awaits, or a "
-                "blocking call."
-            ))
+            outcome = Outcome(False, f"Still running after {hang.seconds:g} s of real time{hang.at}. {hang_advice(hang)}")
         earned += check.points if outcome.passed else 0
         result.findings.append(Finding(
             check.description, outcome.passed, outcome.message,

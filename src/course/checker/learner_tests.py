@@ -28,7 +28,7 @@ import pytest
 
 from course.checker import variants
 from course.checker.assertions import asserting_tests
-from course.checker.code_checks import run_guarded
+from course.checker.guard import Hang, hang_advice, run_guarded
 from course.checker.results import ExerciseResult, Finding, round_score
 from course.checker.schedule import SCHEDULE, CourseLoop
 from course.exercises import Exercise
@@ -207,10 +207,8 @@ def check_tests(exercise: Exercise, source: str, *, in_thread: bool = False) -> 
         return score(exercise, source, run_session(exercise, source, runs), runs)
     finished, outcome = run_guarded(lambda: run_session(exercise, source, runs), REAL_TIME_LIMIT)
     if not finished:
-        empty.problem = (
-            f"Your tests were still running after {REAL_TIME_LIMIT:g} s of real time{outcome.at}. Something blocks "
-            "the event loop (`time.sleep`, a busy loop). Restart the kernel, fix the test, and check again."
-        )
+        hang = outcome if isinstance(outcome, Hang) else Hang(REAL_TIME_LIMIT)
+        empty.problem = f"Your tests were still running after {hang.seconds:g} s of real time{hang.at}. {hang_advice(hang)}"
         return empty
     if isinstance(outcome, BaseException):
         raise outcome

@@ -45,12 +45,20 @@ def running_at(frame: types.FrameType | None) -> str:
     found = innermost_learner_frame(frame)
     if found is not None:
         return describe(found)
-    while frame is not None:  # the stack may belong to another thread: find its loop on it
+    loop = loop_on_stack(frame)  # the stack may belong to another thread: find its loop on it
+    if loop is not None:
+        return next((p for p in (suspended_at(t) for t in asyncio.all_tasks(loop)) if p), "")
+    return ""
+
+
+def loop_on_stack(frame: types.FrameType | None) -> asyncio.AbstractEventLoop | None:
+    """The event loop whose method is running on the stack that ``frame`` is the top of, if any."""
+    while frame is not None:
         loop = frame.f_locals.get("self")
         if isinstance(loop, asyncio.AbstractEventLoop):
-            return next((p for p in (suspended_at(t) for t in asyncio.all_tasks(loop)) if p), "")
+            return loop
         frame = frame.f_back
-    return ""
+    return None
 
 
 def suspended_at(task: asyncio.Task[Any]) -> str:

@@ -25,6 +25,8 @@ import itertools
 import random
 from dataclasses import dataclass
 
+from course.checker import guard
+
 
 IDLE_LIMIT = 60.0
 
@@ -64,6 +66,7 @@ class CourseLoop(asyncio.SelectorEventLoop):
         self.deadlocked = False
 
     def _run_once(self) -> None:
+        guard.beat()
         if not self._ready and not self._scheduled:  # type: ignore[attr-defined]
             self.call_later(IDLE_LIMIT, self._course_unstick)
         super()._run_once()  # type: ignore[misc]

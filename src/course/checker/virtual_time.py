@@ -17,7 +17,7 @@ from typing import Any, Awaitable, Callable
 
 import looptime
 
-from course.checker import hygiene
+from course.checker import guard, hygiene
 from course.checker.locate import suspended_at
 
 __all__ = ["VIRTUAL_LIMIT", "Stuck", "run", "suspended_at"]
@@ -34,6 +34,13 @@ def run(make_coro: Callable[[], Awaitable[Any]], *, limit: float = VIRTUAL_LIMIT
     with asyncio.Runner(loop_factory=lambda: looptime.new_event_loop(start=0.0)) as runner:
         loop = runner.get_loop()
         loop.set_exception_handler(hygiene.loop_exception_handler)
+        run_once = loop._run_once  # type: ignore[attr-defined]
+
+        def run_once_with_heartbeat() -> None:  # tells a loop that never ends from a blocked one
+            guard.beat()
+            run_once()
+
+        loop._run_once = run_once_with_heartbeat  # type: ignore[attr-defined]
 
         async def guarded() -> Any:
             main = asyncio.current_task()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import signal
 
-from course.checker.code_checks import Hang
+from course.checker.guard import Hang, hang_advice
 from course.checker.results import ExerciseResult
 from course.exercises import Exercise
 
@@ -48,9 +48,9 @@ def swallowed(exercise: Exercise, hang: Hang) -> ExerciseResult:
 
 def tests_hung(exercise: Exercise, hang: Hang, seconds: float) -> ExerciseResult:
     return zero(exercise, (
-        f"Your tests were still running after {seconds:g} s of real time{hang.at}. A test blocks: "
-        "`time.sleep`, a loop that never awaits, or a wait with no timeout. Every test must finish quickly "
-        "on every implementation: use `await asyncio.sleep(...)` and `asyncio.timeout(...)`."
+        f"Your tests were still running after {seconds:g} s of real time{hang.at}. {hang_advice(hang)} "
+        "Every test must finish quickly on every implementation: use `await asyncio.sleep(...)` and "
+        "`asyncio.timeout(...)`."
     ))
 
 

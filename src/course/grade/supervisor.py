@@ -32,7 +32,7 @@ from collections import deque
 from dataclasses import dataclass
 
 from course.checker import check_source
-from course.checker.code_checks import set_guard
+from course.checker.guard import set_guard
 from course.checker.results import ExerciseResult
 from course.exercises import Exercise, all_exercises, get
 from course.grade import outcomes, sandbox, tamper, worker

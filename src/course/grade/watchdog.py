@@ -15,9 +15,11 @@ The sandbox's wall-clock limit remains the backstop for code stuck where no sign
 from __future__ import annotations
 
 import signal
+import threading
 from typing import Any, Callable, NoReturn
 
-from course.checker.code_checks import Hang
+from course.checker import guard
+from course.checker.guard import Hang
 from course.checker.locate import running_at
 
 GRACE_SECONDS = 1.0
@@ -91,7 +93,7 @@ class Watchdog:
 
     def _on_alarm(self, signum: int, frame: Any) -> None:  # noqa: ARG002
         if self._hang is None:
-            self._hang = Hang(self._seconds, running_at(frame))
+            self._hang = Hang(self._seconds, running_at(frame), guard.cycling(threading.get_ident()))
             self.on_stuck(self._hang)
             if self._abort and self.on_give_up is not None:
                 self.on_give_up(self._hang, False)

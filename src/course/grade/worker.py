@@ -13,7 +13,7 @@ import os
 from typing import NoReturn
 
 from course.checker import check_source
-from course.checker.code_checks import Hang
+from course.checker.guard import Hang
 from course.exercises import get
 from course.grade import outcomes, sandbox, tamper
 from course.grade.channel import Sender
