@@ -1,9 +1,11 @@
 """Grading learner-written tests against wheats and chaffs (course.checker.learner_tests)."""
 
 import textwrap
+from pathlib import Path
 
 from course.checker import check_source
 from course.exercises import get
+from course.notebooks import ExerciseNotebook, read_cells
 
 RETRY = get("02-retry-tests")
 
@@ -75,20 +77,104 @@ def test_a_test_that_asserts_nothing_earns_nothing_even_if_it_would_catch_a_chaf
     assert by_name(result)["test_value_error_goes_through"].message.startswith("asserts nothing")
 
 
-def test_a_test_that_fails_on_a_correct_version_scores_zero_and_names_the_valid_behaviour():
+GIVES_UP = """
+    async def test_gives_up_after_three_calls():
+        calls = []
+        async def broken():
+            calls.append(1)
+            raise TransientError("down")
+        with pytest.raises(RetriesExhausted):
+            await retry(broken, attempts=3, sleep=no_sleep)
+        assert len(calls) == 3
+"""
+
+FOUR_CALLS = """
+    async def test_four_calls():
+        calls = []
+        async def broken():
+            calls.append(1)
+            raise TransientError("down")
+        with pytest.raises(RetriesExhausted):
+            await retry(broken, attempts=3, sleep=no_sleep)
+        assert len(calls) == 4
+"""
+
+
+def test_a_test_that_fails_on_a_correct_version_earns_nothing_and_is_named_with_its_assertion():
     # Over-specified: demands a call count that only a one-attempt-too-many implementation gives.
-    result = check("""
-        async def test_four_calls():
-            calls = []
-            async def broken():
-                calls.append(1)
-                raise TransientError("down")
-            with pytest.raises(RetriesExhausted):
-                await retry(broken, attempts=3, sleep=no_sleep)
-            assert len(calls) == 4
+    result = check(FOUR_CALLS)
+    assert result.score == 0 and not result.problem
+    verdict = by_name(result)["test_four_calls"]
+    assert not verdict.passed
+    assert verdict.message.startswith("fails on the course's own code: AssertionError: assert 3 == 4")
+    assert "It earns nothing: a test must pass on every correct version of the code." in verdict.message
+
+
+def test_good_tests_beside_a_bad_one_keep_their_credit():
+    result = check(GIVES_UP + FOUR_CALLS)
+    findings = by_name(result)
+    assert not findings["test_four_calls"].passed
+    assert findings["bug: one attempt too many"].passed and findings["bug: one attempt too few"].passed
+    assert findings["bug: one attempt too many"].message == "caught by `test_gives_up_after_three_calls`"
+    assert result.score == round(6 * 2 / 6, 2)
+
+
+def test_a_forgotten_await_in_a_test_is_named_with_its_line_and_the_fix():
+    result = check(GIVES_UP + """
+    async def test_success():
+        async def ok():
+            return 1
+        result = retry(ok, sleep=no_sleep)
+        assert result is not None
     """)
-    assert result.score == 0
-    assert "`test_four_calls` fails on a correct implementation (reference" in result.problem
+    message = by_name(result)["test_success"].message
+    assert "coroutine `retry` was never awaited at exercise cell, line 22, in test_success" in message
+    assert "Put `await` before the call" in message
+    for noise in ("PytestUnraisableExceptionWarning", "tracemalloc", "0x", "Exception ignored"):
+        assert noise not in message
+    assert result.score == round(6 * 2 / 6, 2)  # the other test keeps its credit
+
+
+def test_a_first_test_that_is_sync_does_not_cost_marks():
+    # On Python 3.12 and 3.13, looptime's "There is no current event loop" warning failed a sync test
+    # that ran before any async one (course.cell_plugin works around it).
+    solution = (Path(__file__).parents[2] / "solutions" / "02_pytest_asyncio.ipynb")
+    source = ExerciseNotebook(solution, read_cells(solution), (RETRY,)).answer(RETRY)
+    sync_first = "def test_retry_is_a_coroutine_function():\n    assert inspect.iscoroutinefunction(retry)\n\n\n"
+    result = check_source(RETRY, "import inspect\n" + source.replace("# BEGIN SOLUTION\n", "# BEGIN SOLUTION\n" + sync_first))
+    assert result.score == RETRY.points, result
+
+
+def test_a_warning_from_the_course_or_a_library_is_a_fault_of_the_course_not_of_the_test(monkeypatch):
+    # A dependency's deprecation (as on a newer Python) must not be reported as the learner's mistake.
+    import warnings
+
+    import catalog.backoff
+
+    real_delays = catalog.backoff.backoff_delays
+
+    def deprecated_delays(*args, **kwargs):
+        warnings.warn("backoff_delays() is deprecated", DeprecationWarning, stacklevel=2)
+        return real_delays(*args, **kwargs)
+
+    monkeypatch.setattr(catalog.backoff, "backoff_delays", deprecated_delays)
+    result = check(GIVES_UP)
+    assert result.fault == "course" and result.score == 0
+    assert result.problem.startswith("Grading stopped on a fault of the course's own, not of your tests: "
+                                     "DeprecationWarning: backoff_delays() is deprecated (raised inside `")
+    assert "over-specif" not in result.problem and "fails on" not in result.problem
+
+
+def test_a_warning_raised_by_the_learners_own_call_is_the_tests_fault():
+    result = check(GIVES_UP + """
+    def test_old_api():
+        import warnings
+        warnings.warn("use the new thing", DeprecationWarning)
+        assert retry.__name__ == "retry"
+    """)
+    message = by_name(result)["test_old_api"].message
+    assert result.fault == "" and "DeprecationWarning: use the new thing (at exercise cell, line" in message
+    assert "warnings are errors in this course" in message
 
 
 def test_a_test_that_depends_on_the_order_of_simultaneous_timers_is_flaky_and_named():
@@ -105,7 +191,9 @@ def test_a_test_that_depends_on_the_order_of_simultaneous_timers_is_flaky_and_na
             assert finished == ["a", "b"]
     """)
     flaky = by_name(result)["test_order_of_equal_sleeps"]
-    assert not flaky.passed and "flaky" in flaky.message
+    assert not flaky.passed
+    assert flaky.message.startswith("passes or fails depending on the order in which tasks wake up: on the "
+                                    "course's own code it failed in 1 of 3 scheduling orders (shuffled order")
     assert result.score == 0
 
 

@@ -28,10 +28,12 @@ import pytest
 
 from course.checker import variants
 from course.checker.assertions import asserting_tests
+from course.checker.diagnose import ORIGIN_DEPTH, Failure, diagnose
 from course.checker.guard import Hang, hang_advice, run_guarded
 from course.checker.results import ExerciseResult, Finding, round_score
 from course.checker.schedule import SCHEDULE, CourseLoop
 from course.exercises import Exercise
+from course.exercises.model import REFERENCE
 
 WHEAT_SEEDS: tuple[int | None, ...] = (None, 1, 2)
 """Scheduling orders each wheat runs under: FIFO, then two seeded shuffles."""
@@ -60,7 +62,7 @@ def plan(exercise: Exercise) -> list[Run]:
 
 @dataclass
 class SessionOutcome:
-    failed: dict[tuple[str, str], str] = field(default_factory=dict)  # (test, run key) -> message
+    failed: dict[tuple[str, str], Failure] = field(default_factory=dict)  # (test, run key) -> failure
     ran: set[tuple[str, str]] = field(default_factory=set)
     collection_error: str = ""
 
@@ -98,7 +100,7 @@ class _VariantPlugin:
             key = (getattr(item, "originalname", item.name), callspec.params["_course_run"])
             self.outcome.ran.add(key)
             if report.failed and key not in self.outcome.failed:
-                self.outcome.failed[key] = call.excinfo.exconly() if call.excinfo else "failed"
+                self.outcome.failed[key] = diagnose(call.excinfo.value) if call.excinfo else Failure("failed")
         return report
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
@@ -127,6 +129,8 @@ def run_session(exercise: Exercise, source: str, runs: list[Run]) -> SessionOutc
         # or the kernel's heap frozen, that scans only what this session created (~90 ms less each).
         already_frozen = gc.get_freeze_count() > 0  # course.setup() froze the kernel's heap: keep it so
         gc.freeze()
+        origin_depth = sys.get_coroutine_origin_tracking_depth()
+        sys.set_coroutine_origin_tracking_depth(ORIGIN_DEPTH)  # a never-awaited call is named by its line
         try:
             pytest.main(args, plugins=[plugin])
         except Exception as exc:  # noqa: BLE001
@@ -136,11 +140,40 @@ def run_session(exercise: Exercise, source: str, runs: list[Run]) -> SessionOutc
             if not outcome.ran:
                 outcome.collection_error = f"pytest stopped: {type(exc).__name__}: {exc}"
         finally:
+            sys.set_coroutine_origin_tracking_depth(origin_depth)
             if not already_frozen:
                 gc.unfreeze()
             SCHEDULE.seed = None
             sys.modules.pop(path.stem, None)
     return outcome
+
+
+def _order(run: Run) -> str:
+    return "asyncio's own order" if run.seed is None else f"shuffled order {run.seed}"
+
+
+def _wheat_verdict(exercise: Exercise, test: str, outcome: SessionOutcome, wheat_runs: list[Run]) -> str:
+    """Why ``test`` earns nothing because of the correct versions, or "" when it passed them all."""
+    for wheat in exercise.wheats:
+        runs = [r for r in wheat_runs if r.variant == wheat.name]
+        fails = [r for r in runs if (test, r.key) in outcome.failed]
+        if not fails:
+            continue
+        message = outcome.failed[(test, fails[0].key)].message.rstrip(".")
+        version = "the course's own code" if wheat.name == REFERENCE else f"a correct version ({wheat.name}: {wheat.hint})"
+        if len(fails) == len(runs):
+            return (
+                f"fails on {version}: {message}. It earns nothing: a test must pass on every "
+                "correct version of the code."
+            )
+        return (
+            f"passes or fails depending on the order in which tasks wake up: on {version} it failed in "
+            f"{len(fails)} of {len(runs)} scheduling orders ({', '.join(_order(r) for r in fails)}): "
+            f"{message}. It earns nothing. Two timers due at the same instant may wake in either "
+            "order; assert only what the code promises (for example, sort before comparing, or wait on "
+            "an event instead of on equal sleeps)."
+        )
+    return ""
 
 
 def score(exercise: Exercise, source: str, outcome: SessionOutcome, runs: list[Run]) -> ExerciseResult:
@@ -163,24 +196,23 @@ def score(exercise: Exercise, source: str, outcome: SessionOutcome, runs: list[R
         return result
 
     wheat_runs = [r for r in runs if r.wheat]
-    flaky: set[str] = set()
+    course_fault = next((f for (test, key), f in sorted(outcome.failed.items()) if f.blame == "course"), None)
+    if course_fault is not None:
+        result.problem = (
+            f"Grading stopped on a fault of the course's own, not of your tests: {course_fault.message}. "
+            "Your tests were not scored. Please report this to your instructor, with your cell."
+        )
+        result.fault = "course"
+        return result
+    # Each test is judged on its own: one that fails on a correct version earns nothing, and the
+    # others still earn the bugs they catch.
+    disqualified: set[str] = set()
     for test in eligible:
-        for wheat in exercise.wheats:
-            fails = [r for r in wheat_runs if r.variant == wheat.name and (test, r.key) in outcome.failed]
-            if not fails:
-                continue
-            if len(fails) == len(WHEAT_SEEDS):
-                message = outcome.failed[(test, fails[0].key)]
-                result.problem = (
-                    f"`{test}` fails on a correct implementation ({wheat.name}: {wheat.hint}). "
-                    f"It over-specifies: {message}. A test must pass on every correct version of the code."
-                )
-                return result
-            flaky.add(test)
-    for test in sorted(flaky):
-        result.findings.append(Finding(
-            test, False, "passes or fails depending on task scheduling order (flaky), so it earns nothing."))
-    trusted = [t for t in eligible if t not in flaky]
+        verdict = _wheat_verdict(exercise, test, outcome, wheat_runs)
+        if verdict:
+            disqualified.add(test)
+            result.findings.append(Finding(test, False, verdict))
+    trusted = [t for t in eligible if t not in disqualified]
 
     caught_count = 0
     for chaff in exercise.chaffs:

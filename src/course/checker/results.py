@@ -31,6 +31,7 @@ class ExerciseResult:
     findings: list[Finding] = field(default_factory=list)
     problem: str = ""  # why nothing could be checked (no cell, syntax error, missing name, hang)
     hint: str = ""
+    fault: str = ""  # "course": the course's own code failed, not the learner's (no score can be given)
 
     @property
     def status(self) -> Status:
