@@ -1,6 +1,7 @@
 """A pytest plugin loaded into every ``%%ipytest`` cell and every graded run of learner tests.
 
-It loads the course's other plugins (see ``pytest_addhooks``), then does three things. First, when a failure was raised by pytest's own machinery rather than by the test's
+It loads the course's other plugins (see ``pytest_addhooks``), runs the tests of an exercise cell on
+virtual time as the checker does (``pytest_collection_modifyitems``), then does three things. First, when a failure was raised by pytest's own machinery rather than by the test's
 code, it replaces a 40-line traceback through pytest and pluggy internals with the message that
 matters. The typical case is the most common async mistake: a coroutine that was never awaited.
 Python reports it while garbage-collecting the coroutine, pytest turns that into a
@@ -124,6 +125,32 @@ def _release(exc: BaseException) -> None:
         pending += [current.__cause__, current.__context__]
         if isinstance(current, BaseExceptionGroup):
             pending += list(current.exceptions)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """In the answer cell of a *write the tests* exercise, every test runs on virtual time.
+
+    ``course.check()`` and ``course grade`` run the learner's tests with ``--looptime``: simulated
+    latency costs nothing, and ``loop.time()`` is exact. The cell itself runs them the same way, so a
+    test gets one verdict in the cell, in the check and in the grade (the exercise texts say so)."""
+    if _running_tests_exercise_cell():
+        for item in items:
+            if item.get_closest_marker("looptime") is None:
+                item.add_marker(pytest.mark.looptime)
+
+
+def _running_tests_exercise_cell() -> bool:
+    setup = sys.modules.get("course.notebook_setup")
+    if setup is None or not setup.EXECUTED_CELLS:
+        return False  # not in a course notebook's kernel
+    from course.exercises import MARKER, UnknownExercise, get
+
+    for match in MARKER.finditer(setup.EXECUTED_CELLS[-1]):
+        try:
+            return get(match["id"].strip()).kind == "tests"
+        except UnknownExercise:
+            return False
+    return False
 
 
 LOOPTIME_POLICY_ARG = "event_loop_policy"

@@ -79,3 +79,39 @@ def test_a_blocked_event_loop_names_the_line_it_is_stuck_on():
     passed, message = findings(result)["answers True exactly when stock is below the minimum"]
     assert not passed
     assert message.startswith("Still running after 0.2 s of real time at exercise cell, line 3, in needs_restock.")
+
+
+def test_a_time_sleep_on_the_check_loop_fails_the_check_and_names_its_line():
+    # Chapter 1's classic pitfall: the answer is right, but nothing else could run while it slept.
+    result = check_source(TOTAL, """
+import asyncio, time
+async def total_stock(client, skus):
+    products = await asyncio.gather(*(client.get_product(s) for s in skus))
+    time.sleep(0.01)
+    return sum(p.stock for p in products)
+""")
+    passed, message = findings(result)["adds up the stock of the products"]
+    assert not passed and result.score < TOTAL.points
+    assert message == ("`time.sleep(0.01)` at exercise cell, line 5, in total_stock blocks the event loop: nothing "
+                       "else can run while it sleeps. Use `await asyncio.sleep(0.01)` (this check fails).")
+
+
+def test_a_step_that_holds_the_loop_without_awaiting_fails_the_check():
+    result = check_source(TOTAL, """
+import asyncio, time
+async def total_stock(client, skus):
+    products = await asyncio.gather(*(client.get_product(s) for s in skus))
+    start = time.perf_counter()
+    while time.perf_counter() - start < 0.3:  # a long computation, or sync I/O
+        pass
+    return sum(p.stock for p in products)
+""")
+    passed, message = findings(result)["adds up the stock of the products"]
+    assert not passed
+    assert "held the event loop for" in message and "`await asyncio.to_thread(...)`" in message
+
+
+def test_time_sleep_outside_a_running_loop_is_not_blamed():
+    answer = load_answer("import time\ntime.sleep(0)\nasync def needs_restock(client, sku, minimum):\n"
+                         "    return (await client.get_product(sku)).stock < minimum\n", RESTOCK.id)
+    assert check_code(RESTOCK, answer).status == "passed"

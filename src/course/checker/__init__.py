@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from course.checker.answer import AnswerProblem, load_answer
+from course.checker.answer import AnswerProblem, load_answer, without_cell_magic
 from course.checker.code_checks import check_code
 from course.checker.guard import run_guarded
 from course.checker.feedback import Feedback
@@ -33,6 +33,7 @@ def find_cell(sources: list[str], exercise_id: str) -> str | None:
 
 def check_source(exercise: Exercise, source: str, *, in_thread: bool = False) -> ExerciseResult:
     """Check the source of an exercise cell. Never raises for anything the learner wrote."""
+    source = without_cell_magic(source)
     if exercise.kind == "tests":
         return check_tests(exercise, source, in_thread=in_thread)
     result = ExerciseResult.start(exercise)

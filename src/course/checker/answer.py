@@ -44,6 +44,13 @@ class Answer:
         return vars(self._module)
 
 
+def without_cell_magic(source: str) -> str:
+    """The cell's Python: a first line such as ``%%ipytest`` (IPython's, not Python's) becomes blank,
+    so that every other line keeps its number in messages."""
+    first, newline, rest = source.partition("\n")
+    return f"{newline}{rest}" if first.lstrip().startswith("%%") else source
+
+
 def load_answer(source: str, exercise_id: str) -> Answer:
     """Execute the cell source in a fresh module and return its names.
 

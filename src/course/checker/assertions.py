@@ -55,3 +55,43 @@ def asserting_tests(source: str) -> dict[str, bool]:
         via_helper = any(helper_asserts.get(called, False) for called in _called_names(func))
         result[name] = direct or via_helper
     return result
+
+
+WALL_CLOCK = {"perf_counter", "perf_counter_ns", "monotonic", "monotonic_ns", "time", "time_ns", "sleep"}
+"""Functions of the ``time`` module that read or wait on the real clock."""
+
+
+def wall_clock_uses(source: str) -> dict[str, list[str]]:
+    """Each test that calls a wall-clock function of ``time`` (directly or through a module-level
+    helper), mapped to those calls as written (``time.perf_counter``). ``SyntaxError`` propagates.
+
+    The course's tests run on virtual time: ``await asyncio.sleep(1)`` takes no real time, so a
+    stopwatch on the wall clock cannot tell concurrent code from sequential code, and ``time.sleep``
+    blocks the event loop."""
+    tree = ast.parse(source)
+    from_time = {
+        alias.asname or alias.name: alias.name
+        for node in tree.body if isinstance(node, ast.ImportFrom) and node.module == "time"
+        for alias in node.names if alias.name in WALL_CLOCK
+    }
+
+    def calls(func: ast.AST) -> list[str]:
+        found = []
+        for node in ast.walk(func):
+            if not isinstance(node, ast.Call):
+                continue
+            target = node.func
+            if (isinstance(target, ast.Attribute) and target.attr in WALL_CLOCK
+                    and isinstance(target.value, ast.Name) and target.value.id == "time"):
+                found.append(f"time.{target.attr}")
+            elif isinstance(target, ast.Name) and target.id in from_time:
+                found.append(f"time.{from_time[target.id]}")
+        return found
+
+    helpers = {n.name: calls(n) for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    result = {}
+    for name, func in test_functions(tree).items():
+        used = calls(func) + [c for called in _called_names(func) for c in helpers.get(called, [])]
+        if used:
+            result[name] = sorted(set(used))
+    return result

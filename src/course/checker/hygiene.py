@@ -9,6 +9,10 @@ them and turns it into one message that names the mistake, the fix, and what it 
 * a task still pending when the check ends: **the check fails** (the work was abandoned; the loop
   cancels it silently);
 * "Task exception was never retrieved": **the check fails** (an error was raised and lost);
+* the event loop **blocked** by learner code: a ``time.sleep`` called while the check's loop runs, or
+  any step of a task that held the loop for ``SLOW_STEP`` seconds of real time (sync I/O, a long
+  computation): **the check fails** (chapter 1's classic pitfall: nothing else could run meanwhile,
+  though the result may be right);
 * an ``httpx.AsyncClient`` never closed, or any other ``ResourceWarning`` (an unclosed file, socket
   or transport): **a warning that costs nothing** (the result is right; only resources leaked).
 
@@ -17,8 +21,10 @@ The rule is the same in ``check()`` and in ``course grade``; docs/grading.md sta
 
 from __future__ import annotations
 
+import asyncio
 import re
 import sys
+import time
 import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -56,6 +62,23 @@ class Observer:
             f"a task running `{_coro_name(task)}` was still pending when the check ended{at}: await every "
             "task you create, or use `async with asyncio.TaskGroup()`, which waits for them; the event loop "
             "cancels a forgotten task without a word",
+            True,
+        )
+
+    def blocking_sleep(self, seconds: Any, where: str) -> None:
+        self._add(
+            f"`time.sleep({seconds!r})` at {where} blocks the event loop: nothing else can run while it "
+            f"sleeps. Use `await asyncio.sleep({seconds!r})`",
+            True,
+        )
+
+    def slow_step(self, seconds: float, what: str) -> None:
+        if any(m.message.startswith("`time.sleep(") for m in self.mistakes):
+            return  # already named, with its line
+        self._add(
+            f"{what} held the event loop for {seconds:.1f} s of real time without awaiting (a blocking "
+            "call: sync I/O, `time.sleep`, or a long computation): nothing else could run meanwhile. Await "
+            "the async version, or run blocking work with `await asyncio.to_thread(...)`",
             True,
         )
 
@@ -117,11 +140,46 @@ def observe() -> Iterator[Observer]:
 
     _current = observer
     httpx.AsyncClient.__init__ = init  # type: ignore[method-assign]
+    time.sleep = _watched_sleep
     try:
         yield observer
     finally:
+        time.sleep = _real_sleep
         httpx.AsyncClient.__init__ = original_init  # type: ignore[method-assign]
         _current = previous
+
+
+_real_sleep = time.sleep
+
+SLOW_STEP = 0.25
+"""Real seconds one step of a task may hold the check's loop. Steps of correct answers take
+microseconds; the margin is for a loaded machine, where a step can be preempted."""
+
+
+def _watched_sleep(seconds: float) -> None:
+    """``time.sleep`` while a check runs: named when learner code calls it on a running event loop."""
+    if _current is not None and _loop_running():
+        frame = innermost_learner_frame(sys._getframe(1))
+        if frame is not None:
+            _current.blocking_sleep(seconds, describe(frame))
+    _real_sleep(seconds)
+
+
+def _loop_running() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
+def step_was_slow(seconds: float, ran: list[Any]) -> None:
+    """Called by the check's event loop after an iteration that took ``seconds`` of real time, with
+    the tasks whose steps it ran."""
+    if _current is not None and seconds >= SLOW_STEP:
+        places = sorted({p for p in (suspended_at(t) for t in ran) if p})
+        after = f" (the step before the `await` at {' or '.join(places)})" if places else ""
+        _current.slow_step(seconds, f"Your code{after}")
 
 
 def loop_exception_handler(loop: Any, context: dict[str, Any]) -> None:

@@ -27,7 +27,7 @@ from typing import Any
 import pytest
 
 from course.checker import variants
-from course.checker.assertions import asserting_tests
+from course.checker.assertions import asserting_tests, wall_clock_uses
 from course.checker.diagnose import ORIGIN_DEPTH, Failure, diagnose
 from course.checker.guard import Hang, hang_advice, run_guarded
 from course.checker.results import ExerciseResult, Finding, round_score
@@ -148,6 +148,19 @@ def run_session(exercise: Exercise, source: str, runs: list[Run]) -> SessionOutc
     return outcome
 
 
+def _wall_clock_note(calls: list[str]) -> str:
+    names = ", ".join(f"`{c}`" for c in calls)
+    if calls == ["time.sleep"]:
+        return (f"uses {names}, which blocks the event loop: nothing else runs while it sleeps. "
+                "Use `await asyncio.sleep(...)`.")
+    return (
+        f"uses the wall clock ({names}). Tests here run on virtual time (as with "
+        "`@pytest.mark.looptime`): `await asyncio.sleep(1)` takes no real time, so a stopwatch cannot tell "
+        "concurrent code from sequential code. Measure with the event loop's clock instead: "
+        "`loop = asyncio.get_running_loop()`, then `loop.time()` before and after."
+    )
+
+
 def _order(run: Run) -> str:
     return "asyncio's own order" if run.seed is None else f"shuffled order {run.seed}"
 
@@ -186,6 +199,8 @@ def score(exercise: Exercise, source: str, outcome: SessionOutcome, runs: list[R
     if not tests:
         result.problem = "The exercise cell defines no tests. Write functions named `test_...` that assert something."
         return result
+    for test, calls in wall_clock_uses(source).items():
+        result.findings.append(Finding(test, False, _wall_clock_note(calls)))
     for test in tests:
         if not asserting.get(test, True):
             result.findings.append(Finding(

@@ -13,6 +13,7 @@ runner would otherwise cancel them without a word when it closes the loop).
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any, Awaitable, Callable
 
 import looptime
@@ -35,10 +36,14 @@ def run(make_coro: Callable[[], Awaitable[Any]], *, limit: float = VIRTUAL_LIMIT
         loop = runner.get_loop()
         loop.set_exception_handler(hygiene.loop_exception_handler)
         run_once = loop._run_once  # type: ignore[attr-defined]
+        ready = loop._ready  # type: ignore[attr-defined]
 
-        def run_once_with_heartbeat() -> None:  # tells a loop that never ends from a blocked one
-            guard.beat()
+        def run_once_with_heartbeat() -> None:
+            guard.beat()  # tells a loop that never ends from a blocked one
+            tasks = [h._callback.__self__ for h in ready if isinstance(getattr(h._callback, "__self__", None), asyncio.Task)]
+            start = time.perf_counter()
             run_once()
+            hygiene.step_was_slow(time.perf_counter() - start, tasks)
 
         loop._run_once = run_once_with_heartbeat  # type: ignore[attr-defined]
 
