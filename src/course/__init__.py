@@ -18,7 +18,7 @@ def setup(*, quiet: bool = False) -> None:
     _setup(quiet=quiet)
 
 
-def check(exercise_id: str) -> Any:
+def check(exercise_id: str | None = None) -> Any:
     """Check the exercise ``exercise_id`` against the code in this notebook and show the feedback."""
     from course.checker import check_in_notebook
 

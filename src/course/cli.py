@@ -70,6 +70,7 @@ def _grade(args: argparse.Namespace, *, progress: bool, limits=None):
     bar = Progress("grading") if progress else None
     try:
         if args.exercise:
+            args.exercise = args.exercise.strip()
             get(args.exercise)
         jobs = getattr(args, "jobs", None)
         grades = grade_class([Path(p) for p in args.paths], limits or Limits(), jobs=jobs, only=args.exercise,
@@ -86,19 +87,32 @@ def _grade(args: argparse.Namespace, *, progress: bool, limits=None):
     finally:
         if bar is not None:
             bar.close()
+    if args.exercise and not any(r.exercise_id == args.exercise for n in grades.notebooks for r in n.results):
+        held = sorted({e.id for n in grades.notebooks for e in chapter_exercises_of(n.path)})
+        print(f"course: exercise {args.exercise} is not in {', '.join(str(p) for p in args.paths)}"
+              + (f" (it holds: {', '.join(held)})" if held else ""), file=sys.stderr)
+        return None, EXIT_BAD_INPUT
     return grades, None
 
 
+def chapter_exercises_of(path: Path):
+    """The exercises of the chapter a notebook's name says it is (``02_*.ipynb``); none if it says none."""
+    from course.notebooks import CHAPTER_PREFIX, chapter_exercises
+
+    match = CHAPTER_PREFIX.match(Path(path).name)
+    return chapter_exercises(int(match["chapter"])) if match else ()
+
+
 def cmd_check(args: argparse.Namespace) -> int:
+    from course.checker.hints import first_hint
     from course.exercises import get
 
     grades, failed = _grade(args, progress=False)
     if grades is None:
         return failed
     results = [r for n in grades.notebooks for r in n.results]
-    for result in results:  # a learner at a terminal: the first hint for anything unsolved
-        if result.status != "passed":
-            result.hint = get(result.exercise_id).hints[0]
+    for result in results:  # a learner at a terminal: the first hint for what failed
+        result.hint = first_hint(get(result.exercise_id), result)
     if args.format == "json":
         print(json.dumps({"notebooks": [g.to_dict() for g in grades.notebooks]}, indent=2))
     else:

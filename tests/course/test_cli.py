@@ -85,3 +85,15 @@ def test_lab_passes_unknown_options_on_to_jupyter_and_other_commands_refuse_them
     with pytest.raises(SystemExit) as caught:
         main(["list", "--port=1"])
     assert caught.value.code == 2 and "unrecognized arguments: --port=1" in capsys.readouterr().err
+
+
+def test_an_exercise_the_notebook_does_not_hold_is_one_line_and_exit_2(capsys):
+    code, out, err = run(["check", str(ROOT / "solutions" / "01_async_basics.ipynb"), "--exercise", "02-retry-tests"], capsys)
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1
+    assert err.startswith("course: exercise 02-retry-tests is not in ") and "(it holds: 01-" in err
+
+
+def test_exercise_ids_on_the_command_line_are_trimmed(capsys):
+    code, out, _ = run(["check", str(ROOT / "solutions" / "01_async_basics.ipynb"), "--exercise", " 01-forgotten-await "], capsys)
+    assert code == 0 and "01-forgotten-await" in out

@@ -159,7 +159,7 @@ def test_a_warning_from_the_course_or_a_library_is_a_fault_of_the_course_not_of_
 
     monkeypatch.setattr(catalog.backoff, "backoff_delays", deprecated_delays)
     result = check(GIVES_UP)
-    assert result.fault == "course" and result.score == 0
+    assert result.problem_kind == "course-fault" and result.score == 0
     assert result.problem.startswith("Grading stopped on a fault of the course's own, not of your tests: "
                                      "DeprecationWarning: backoff_delays() is deprecated (raised inside `")
     assert "over-specif" not in result.problem and "fails on" not in result.problem
@@ -173,7 +173,7 @@ def test_a_warning_raised_by_the_learners_own_call_is_the_tests_fault():
         assert retry.__name__ == "retry"
     """)
     message = by_name(result)["test_old_api"].message
-    assert result.fault == "" and "DeprecationWarning: use the new thing (at exercise cell, line" in message
+    assert result.problem_kind == "" and "DeprecationWarning: use the new thing (at exercise cell, line" in message
     assert "warnings are errors in this course" in message
 
 

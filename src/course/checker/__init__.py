@@ -6,11 +6,12 @@ it, so instant feedback always predicts the grade.
 
 from __future__ import annotations
 
-from collections import Counter
+import re
 
 from course.checker.answer import AnswerProblem, load_answer, without_cell_magic
 from course.checker.code_checks import check_code
 from course.checker.guard import run_guarded
+from course.checker.hints import HintState
 from course.checker.feedback import Feedback
 from course.checker.learner_tests import check_tests
 from course.checker.results import ExerciseResult
@@ -18,9 +19,11 @@ from course.exercises import MARKER, Exercise, UnknownExercise, get
 
 __all__ = ["check_source", "check_in_notebook", "find_cell", "ExerciseResult", "Feedback"]
 
-_attempts: Counter[str] = Counter()
+_hints = HintState()
 
 LOAD_TIME_LIMIT = 5.0
+
+_CHECK_CALL = re.compile(r"^\s*course\.check\(", re.MULTILINE)
 
 
 def find_cell(sources: list[str], exercise_id: str) -> str | None:
@@ -34,6 +37,11 @@ def find_cell(sources: list[str], exercise_id: str) -> str | None:
 def check_source(exercise: Exercise, source: str, *, in_thread: bool = False) -> ExerciseResult:
     """Check the source of an exercise cell. Never raises for anything the learner wrote."""
     source = without_cell_magic(source)
+    if _CHECK_CALL.search(source):
+        return ExerciseResult.start(exercise).cannot_check("misplaced-check", (
+            f'The answer cell calls `course.check(...)`. Move it to a cell of its own, below the answer cell: '
+            "the answer cell is checked on its own, where `course` is not defined."
+        ))
     if exercise.kind == "tests":
         return check_tests(exercise, source, in_thread=in_thread)
     result = ExerciseResult.start(exercise)
@@ -45,14 +53,12 @@ def check_source(exercise: Exercise, source: str, *, in_thread: bool = False) ->
     finished, error = run_guarded(load, LOAD_TIME_LIMIT)
     error = error if isinstance(error, BaseException) else None
     if not finished:
-        result.problem = (
+        return result.cannot_check("load-hang", (
             f"Running the exercise cell took more than {LOAD_TIME_LIMIT:g} s. Does it run a loop or a "
             "long computation at the top level? Define functions in the cell; do not call them there."
-        )
-        return result
+        ))
     if isinstance(error, AnswerProblem):
-        result.problem = str(error)
-        return result
+        return result.cannot_check(error.kind, str(error))
     if error is not None:  # pragma: no cover - load_answer turns learner errors into AnswerProblem
         raise error
     return check_code(exercise, box[0])
@@ -64,23 +70,43 @@ def _history() -> list[str]:
     return list(EXECUTED_CELLS)
 
 
-def check_in_notebook(exercise_id: str) -> Feedback:
+def _unchecked(exercise_id: str, problem: str, kind: str = "unknown-exercise") -> Feedback:
+    return Feedback(ExerciseResult(exercise_id, "cannot check", "", 0.0, 0.0, problem=problem, problem_kind=kind))
+
+
+def ids_in(sources: list[str]) -> list[str]:
+    """The exercise ids whose marker lines appear in ``sources``, in order, once each."""
+    return list(dict.fromkeys(m.group("id") for s in sources for m in MARKER.finditer(s)))
+
+
+def check_in_notebook(exercise_id: object = None) -> Feedback:
     """``course.check("01-...")`` in a notebook: check the latest run of the exercise's cell."""
+    history = _history()
+    if not isinstance(exercise_id, str) or not exercise_id.strip():
+        seen = ids_in(history)
+        example = seen[-1] if seen else "01-forgotten-await"
+        return _unchecked(str(exercise_id or ""), (
+            f'Say which exercise to check, in quotes: course.check("{example}").'
+            + (f" Exercises in this notebook so far: {', '.join(seen)}." if seen else "")
+        ))
+    exercise_id = exercise_id.strip()
     try:
         exercise = get(exercise_id)
     except UnknownExercise as exc:
-        return Feedback(ExerciseResult(exercise_id, "unknown exercise", "", 0.0, 0.0, problem=str(exc)))
-    source = find_cell(_history()[:-1], exercise_id)  # [:-1]: not this very cell
+        return _unchecked(exercise_id, str(exc))
+    if history and exercise_id in ids_in(history[-1:]):
+        return _unchecked(exercise_id, (
+            f'`course.check("{exercise_id}")` is inside the answer cell. Put it in a cell of its own, below '
+            "the answer cell: the check runs your answer cell on its own, and then `course` is not defined there."
+        ), "misplaced-check")
+    source = find_cell(history[:-1], exercise_id)  # [:-1]: not this very cell
     if source is None:
         result = ExerciseResult.start(exercise)
-        result.problem = (
+        return Feedback(result.cannot_check("no-cell", (
             f"Run the exercise cell first: the one with the line `# exercise: {exercise_id}`. "
             "If you deleted that line, put it back at the top of your answer cell. "
             "(Cells run before `course.setup()` are not seen: run the set-up cell, then your answer.)"
-        )
-        return Feedback(result)
+        )))
     result = check_source(exercise, source, in_thread=True)
-    if result.status != "passed":
-        _attempts[exercise_id] += 1
-        result.hint = exercise.hints[min(_attempts[exercise_id], len(exercise.hints)) - 1]
+    result.hint = _hints.next_hint(exercise, result)
     return Feedback(result)

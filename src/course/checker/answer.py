@@ -20,7 +20,12 @@ _counter = itertools.count(1)
 
 
 class AnswerProblem(Exception):
-    """The answer cannot be checked at all; the message tells the learner what to do."""
+    """The answer cannot be checked at all; the message tells the learner what to do, ``kind`` says
+    why as data (``course.checker.results.ProblemKind``)."""
+
+    def __init__(self, message: str, kind: str) -> None:
+        super().__init__(message)
+        self.kind = kind
 
 
 class Answer:
@@ -36,7 +41,8 @@ class Answer:
         except KeyError:
             raise AnswerProblem(
                 f"The exercise cell does not define `{name}`. Define it in the cell marked "
-                f"`# exercise: {self._exercise_id}`, run that cell, then check again."
+                f"`# exercise: {self._exercise_id}`, run that cell, then check again.",
+                "missing-name",
             ) from None
 
     @property
@@ -61,7 +67,8 @@ def load_answer(source: str, exercise_id: str) -> Answer:
         code = compile(source, CELL_FILENAME, "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT, dont_inherit=True)
     except SyntaxError as exc:
         raise AnswerProblem(
-            f"The exercise cell has a syntax error on line {exc.lineno}: {exc.msg}. Fix it and run the cell."
+            f"The exercise cell has a syntax error on line {exc.lineno}: {exc.msg}. Fix it and run the cell.",
+            "syntax",
         ) from None
     module = types.ModuleType(f"course_answer_{next(_counter)}")
     module.__file__ = CELL_FILENAME
@@ -72,7 +79,8 @@ def load_answer(source: str, exercise_id: str) -> Answer:
             asyncio.run(result)
     except (Exception, SystemExit, KeyboardInterrupt) as exc:
         raise AnswerProblem(
-            f"Running the exercise cell raised {describe_exception(exc)}. Make the cell run without errors first."
+            f"Running the exercise cell raised {describe_exception(exc)}. Make the cell run without errors first.",
+            "name-error" if isinstance(exc, NameError) else "cell-error",
         ) from None
     return Answer(module, exercise_id)
 

@@ -31,6 +31,7 @@ def run_check(check_run: Any, answer: Answer) -> None:
 class Outcome:
     passed: bool
     message: str = ""
+    raised: str = ""  # the type of the exception the learner's code raised, if it raised one
 
 
 def outcome_of(check_run: Any, answer: Answer) -> Outcome:
@@ -46,17 +47,17 @@ def outcome_of(check_run: Any, answer: Answer) -> Outcome:
         warnings.simplefilter("always")
         try:
             run_check(check_run, answer)
-            message = ""
+            message, raised = "", ""
         except (AssertionError, AnswerProblem, virtual_time.Stuck) as exc:
-            message = str(exc) or "The check's assertion failed."
+            message, raised = str(exc) or "The check's assertion failed.", ""
         except BaseException as exc:  # noqa: BLE001 - learner code may raise anything, SystemExit too
-            message = f"Your code raised {describe_exception(exc)}.{_advice_for(exc)}"
+            message, raised = f"Your code raised {describe_exception(exc)}.{_advice_for(exc)}", type(exc).__name__
         # The exception (and its traceback's frames, holding any unawaited coroutine) is gone now.
         gc.collect()
         observer.finish(caught)
     passed = not message and not any(m.fails_check for m in observer.mistakes)
     notes = " ".join(m.message[0].upper() + m.message[1:] for m in observer.mistakes)
-    return Outcome(passed, f"{message} {notes}".strip())
+    return Outcome(passed, f"{message} {notes}".strip(), raised)
 
 
 def _advice_for(exc: BaseException) -> str:
@@ -72,10 +73,9 @@ def check_code(exercise: Exercise, answer: Answer, *, real_time_limit: float = R
     result = ExerciseResult.start(exercise)
     for name in exercise.requires:
         if name not in answer.namespace:
-            result.problem = (
+            return result.cannot_check("missing-name", (
                 f"Define `{name}` in the cell marked `# exercise: {exercise.id}`, run that cell, then check again."
-            )
-            return result
+            ))
     total = sum(c.points for c in exercise.checks)
     earned = 0
     hung = False
@@ -92,7 +92,7 @@ def check_code(exercise: Exercise, answer: Answer, *, real_time_limit: float = R
         earned += check.points if outcome.passed else 0
         result.findings.append(Finding(
             check.description, outcome.passed, outcome.message,
-            float(check.points if outcome.passed else 0), float(check.points),
+            float(check.points if outcome.passed else 0), float(check.points), outcome.raised,
         ))
     result.score = round_score(exercise.points * earned / total)
     return result

@@ -193,12 +193,11 @@ def score(exercise: Exercise, source: str, outcome: SessionOutcome, runs: list[R
     result = ExerciseResult.start(exercise)
     asserting = asserting_tests(source)
     if outcome.collection_error:
-        result.problem = f"Your tests could not be collected: {outcome.collection_error}"
-        return result
+        return result.cannot_check("collection", f"Your tests could not be collected: {outcome.collection_error}")
     tests = sorted({test for test, _ in outcome.ran})
     if not tests:
-        result.problem = "The exercise cell defines no tests. Write functions named `test_...` that assert something."
-        return result
+        return result.cannot_check(
+            "no-tests", "The exercise cell defines no tests. Write functions named `test_...` that assert something.")
     for test, calls in wall_clock_uses(source).items():
         result.findings.append(Finding(test, False, _wall_clock_note(calls)))
     for test in tests:
@@ -207,18 +206,16 @@ def score(exercise: Exercise, source: str, outcome: SessionOutcome, runs: list[R
                 test, False, "asserts nothing (or only constants), so it cannot catch a bug: it earns nothing."))
     eligible = [t for t in tests if asserting.get(t, True)]
     if not eligible:
-        result.problem = "None of your tests asserts anything. Add `assert` statements about what the code must do."
-        return result
+        return result.cannot_check(
+            "asserts-nothing", "None of your tests asserts anything. Add `assert` statements about what the code must do.")
 
     wheat_runs = [r for r in runs if r.wheat]
     course_fault = next((f for (test, key), f in sorted(outcome.failed.items()) if f.blame == "course"), None)
     if course_fault is not None:
-        result.problem = (
+        return result.cannot_check("course-fault", (
             f"Grading stopped on a fault of the course's own, not of your tests: {course_fault.message}. "
             "Your tests were not scored. Please report this to your instructor, with your cell."
-        )
-        result.fault = "course"
-        return result
+        ))
     # Each test is judged on its own: one that fails on a correct version earns nothing, and the
     # others still earn the bugs they catch.
     disqualified: set[str] = set()
@@ -247,16 +244,16 @@ def check_tests(exercise: Exercise, source: str, *, in_thread: bool = False) -> 
     try:
         ast.parse(source)
     except SyntaxError as exc:
-        empty.problem = f"The exercise cell has a syntax error on line {exc.lineno}: {exc.msg}. Fix it and run the cell."
-        return empty
+        return empty.cannot_check(
+            "syntax", f"The exercise cell has a syntax error on line {exc.lineno}: {exc.msg}. Fix it and run the cell.")
     runs = plan(exercise)
     if not in_thread:
         return score(exercise, source, run_session(exercise, source, runs), runs)
     finished, outcome = run_guarded(lambda: run_session(exercise, source, runs), REAL_TIME_LIMIT)
     if not finished:
         hang = outcome if isinstance(outcome, Hang) else Hang(REAL_TIME_LIMIT)
-        empty.problem = f"Your tests were still running after {hang.seconds:g} s of real time{hang.at}. {hang_advice(hang)}"
-        return empty
+        return empty.cannot_check(
+            "tests-hang", f"Your tests were still running after {hang.seconds:g} s of real time{hang.at}. {hang_advice(hang)}")
     if isinstance(outcome, BaseException):
         raise outcome
     return score(exercise, source, outcome, runs)

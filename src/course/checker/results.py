@@ -7,6 +7,26 @@ from typing import Literal
 
 Status = Literal["passed", "partial", "failed", "error"]
 
+ProblemKind = Literal[
+    "",  # nothing stopped the checks
+    "syntax",  # the cell is not valid Python
+    "name-error",  # running the cell raised NameError: a misspelled or undefined name
+    "cell-error",  # running the cell raised something else
+    "missing-name",  # the cell does not define a name the exercise requires
+    "no-cell",  # no cell carries the exercise's marker
+    "load-hang",  # running the cell itself never finished
+    "tests-hang",  # the learner's tests never finished
+    "no-tests",  # a tests exercise cell defines no tests
+    "asserts-nothing",  # none of the learner's tests asserts anything
+    "collection",  # the learner's test module could not be collected
+    "course-fault",  # the course's own code failed: not the learner's fault, no score given
+    "grader",  # the grader's sandbox stopped the exercise (course.grade.outcomes)
+    "unknown-exercise",  # the id names no exercise
+    "misplaced-check",  # course.check() was called inside the answer cell
+]
+"""Why nothing could be checked, as data: hints, the grader and formats decide from this, never from
+the wording of ``problem`` (which is for people and may be reworded freely)."""
+
 
 @dataclass
 class Finding:
@@ -17,6 +37,7 @@ class Finding:
     message: str = ""
     points: float = 0.0
     max_points: float = 0.0
+    raised: str = ""  # the exception type the learner's code raised in this check, if any
 
 
 @dataclass
@@ -31,7 +52,7 @@ class ExerciseResult:
     findings: list[Finding] = field(default_factory=list)
     problem: str = ""  # why nothing could be checked (no cell, syntax error, missing name, hang)
     hint: str = ""
-    fault: str = ""  # "course": the course's own code failed, not the learner's (no score can be given)
+    problem_kind: ProblemKind = ""
 
     @property
     def status(self) -> Status:
@@ -47,9 +68,15 @@ class ExerciseResult:
         return data
 
     @classmethod
-    def start(cls, exercise, problem: str = "") -> ExerciseResult:  # noqa: ANN001 - an Exercise
+    def start(cls, exercise, problem: str = "", kind: ProblemKind = "") -> ExerciseResult:  # noqa: ANN001 - an Exercise
         """No points yet, out of the exercise's points; ``problem`` says why, if nothing can be checked."""
-        return cls(exercise.id, exercise.title, exercise.kind, 0.0, float(exercise.points), problem=problem)
+        return cls(exercise.id, exercise.title, exercise.kind, 0.0, float(exercise.points), problem=problem,
+                   problem_kind=kind or ("grader" if problem else ""))
+
+    def cannot_check(self, kind: ProblemKind, problem: str) -> ExerciseResult:
+        """Record why nothing (more) could be checked; returns the result, for ``return result.cannot_check(…)``."""
+        self.problem_kind, self.problem = kind, problem
+        return self
 
     @classmethod
     def from_dict(cls, data: dict) -> ExerciseResult:

@@ -42,6 +42,8 @@ class Check:
     description: str
     run: Callable[[Any], Awaitable[None] | None]
     points: int = 1
+    hint: str = ""
+    """The first hint when this check is the one failing; the exercise's own tiers follow it."""
 
 
 @dataclass(frozen=True)

@@ -20,9 +20,6 @@ from course.grade.channel import Sender
 from course.grade.limits import Limits
 from course.grade.watchdog import WATCHDOG
 
-_LOAD_HUNG = "Running the exercise cell took more than"
-
-
 def run(job: dict, write_fd: int, secret: str, isolation: sandbox.Isolation, baseline: tamper.Fingerprint,
         scratch: str, supervisor: int) -> NoReturn:
     """The forked process's whole life. Never returns."""
@@ -60,7 +57,7 @@ def grade(job: dict, sender: Sender, limits: Limits, baseline: tamper.Fingerprin
             result = watchdog.limit_whole(lambda: check_source(exercise, source), limits.tests_seconds)
         else:
             result = check_source(exercise, source)
-            if result.problem.startswith(_LOAD_HUNG) and watchdog.last_hang is not None:
+            if result.problem_kind == "load-hang" and watchdog.last_hang is not None:
                 result = outcomes.load_hung(exercise, watchdog.last_hang)  # the same verdict, with the line
     except BaseException as exc:  # noqa: BLE001 - check_source never raises for learner code: tampering, or a bug
         result = outcomes.checker_failed(exercise, exc)
