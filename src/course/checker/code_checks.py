@@ -51,7 +51,7 @@ def outcome_of(check_run: Any, answer: Answer) -> Outcome:
         except (AssertionError, AnswerProblem, virtual_time.Stuck) as exc:
             message, raised = str(exc) or "The check's assertion failed.", ""
         except BaseException as exc:  # noqa: BLE001 - learner code may raise anything, SystemExit too
-            message, raised = f"Your code raised {describe_exception(exc)}.{_advice_for(exc)}", type(exc).__name__
+            message, raised = f"Your code raised {describe_exception(exc)}.{_advice_for(exc)}", _kind_of(exc)
         # The exception (and its traceback's frames, holding any unawaited coroutine) is gone now.
         gc.collect()
         observer.finish(caught)
@@ -60,7 +60,17 @@ def outcome_of(check_run: Any, answer: Answer) -> Outcome:
     return Outcome(passed, f"{message} {notes}".strip(), raised)
 
 
+def _kind_of(exc: BaseException) -> str:
+    """The exception's type name, or "forgotten-await" for an attribute asked of a coroutine object
+    (``product.stock`` where ``product = client.get_product(sku)`` lacks its ``await``)."""
+    if isinstance(exc, AttributeError) and inspect.iscoroutine(getattr(exc, "obj", None)):
+        return "forgotten-await"
+    return type(exc).__name__
+
+
 def _advice_for(exc: BaseException) -> str:
+    if _kind_of(exc) == "forgotten-await":
+        return " That object is a coroutine: a call to an `async def` function is missing its `await`."
     if isinstance(exc, NameError):
         return (
             " Each exercise cell is checked on its own, top to bottom: define or import everything it "
