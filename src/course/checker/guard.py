@@ -142,7 +142,7 @@ class _Stoppable(threading.Thread):
         (asyncio's cleanup runs many) would be "ignored" and printed, not stop anything."""
         with self._lock:
             top = sys._current_frames().get(self.ident or 0)
-            if self._done or top is None or not is_learner_file(top.f_code.co_filename):
+            if self._done or top is None or not _in_learner_code(top):
                 return False
             ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(self.ident), ctypes.py_object(StopCheck))
             return True
@@ -176,6 +176,17 @@ class _Stoppable(threading.Thread):
         while self.is_alive() and time.monotonic() < deadline:
             self.join(0.02 if self.interrupt() else 0.001)
         return not self.is_alive()
+
+
+def _in_learner_code(frame: Any) -> bool:
+    """The frame runs learner code, or a thin wrapper the checker put around a learner's blocking
+    call (``time.sleep`` while a check runs, ``course.checker.hygiene``), called by learner code."""
+    if is_learner_file(frame.f_code.co_filename):
+        return True
+    from course.checker import hygiene
+
+    return frame.f_code is hygiene.watched_sleep.__code__ and frame.f_back is not None and is_learner_file(
+        frame.f_back.f_code.co_filename)
 
 
 def thread_guard(func: Callable[[], Any], limit: float) -> tuple[bool, Any]:

@@ -140,13 +140,16 @@ def observe() -> Iterator[Observer]:
 
     _current = observer
     httpx.AsyncClient.__init__ = init  # type: ignore[method-assign]
-    time.sleep = _watched_sleep
+    time.sleep = watched_sleep
     try:
         yield observer
     finally:
-        time.sleep = _real_sleep
-        httpx.AsyncClient.__init__ = original_init  # type: ignore[method-assign]
-        _current = previous
+        # A check stopped by its guard may end long after a later check began (a thread cannot be
+        # killed): undo only what is still this check's own, never the later check's patches.
+        if _current is observer:
+            time.sleep = _real_sleep if previous is None else time.sleep
+            httpx.AsyncClient.__init__ = original_init  # type: ignore[method-assign]
+            _current = previous
 
 
 _real_sleep = time.sleep
@@ -156,7 +159,7 @@ SLOW_STEP = 0.25
 microseconds; the margin is for a loaded machine, where a step can be preempted."""
 
 
-def _watched_sleep(seconds: float) -> None:
+def watched_sleep(seconds: float) -> None:
     """``time.sleep`` while a check runs: named when learner code calls it on a running event loop."""
     if _current is not None and _loop_running():
         frame = innermost_learner_frame(sys._getframe(1))
