@@ -98,3 +98,31 @@ def test_looptime_still_runs_async_tests_on_virtual_time(tmp_path):
             assert loop.time() - start == 60
     """)
     assert reports == {"test_sync_first": "passed", "test_a_minute_costs_nothing": "passed"} and code == 0
+
+
+def test_the_tests_in_a_tests_exercise_cell_run_on_virtual_time_as_in_the_check(tmp_path, monkeypatch):
+    from course import notebook_setup
+
+    monkeypatch.setattr(notebook_setup, "EXECUTED_CELLS", ["%%ipytest\n# exercise: 01-gather-limited-tests\n"])
+    code, reports = run_like_a_cell(tmp_path, """
+        import asyncio
+
+        async def test_unmarked_but_virtual():
+            loop = asyncio.get_running_loop()
+            start = loop.time()
+            await asyncio.sleep(60)
+            assert loop.time() - start == 60
+    """)
+    assert reports == {"test_unmarked_but_virtual": "passed"} and code == 0
+
+
+def test_other_cells_keep_the_real_clock_unless_marked(tmp_path, monkeypatch):
+    from course import notebook_setup
+
+    for cell in ("%%ipytest\nasync def test_x(): ...\n", "# exercise: 01-forgotten-await\n", "# exercise: 99-nope\n"):
+        monkeypatch.setattr(notebook_setup, "EXECUTED_CELLS", [cell])
+        code, reports = run_like_a_cell(tmp_path, """
+            def test_not_on_virtual_time(request):
+                assert request.node.get_closest_marker("looptime") is None
+        """)
+        assert reports == {"test_not_on_virtual_time": "passed"} and code == 0, cell
