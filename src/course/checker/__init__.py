@@ -12,6 +12,7 @@ from course.checker.answer import AnswerProblem, load_answer, without_cell_magic
 from course.checker.code_checks import check_code
 from course.checker.guard import run_guarded
 from course.checker.hints import HintState
+from course.checker.lints import late_binding_closures
 from course.checker.feedback import Feedback
 from course.checker.learner_tests import check_tests
 from course.checker.results import ExerciseResult
@@ -61,7 +62,17 @@ def check_source(exercise: Exercise, source: str, *, in_thread: bool = False) ->
         return result.cannot_check(error.kind, str(error))
     if error is not None:  # pragma: no cover - load_answer turns learner errors into AnswerProblem
         raise error
-    return check_code(exercise, box[0])
+    return _with_notes(check_code(exercise, box[0]), source)
+
+
+def _with_notes(result: ExerciseResult, source: str) -> ExerciseResult:
+    """Add to each failed check what the source shows that may explain it (``course.checker.lints``)."""
+    notes = " ".join(b.note() for b in late_binding_closures(source))
+    if notes:
+        for finding in result.findings:
+            if not finding.passed:
+                finding.message = f"{finding.message} {notes}".strip()
+    return result
 
 
 def _history() -> list[str]:
