@@ -10,6 +10,7 @@ from typing import Any
 
 from course.checker import hygiene, virtual_time
 from course.checker.answer import Answer, AnswerProblem, describe_exception
+from course.checker.diagnose import async_advice
 from course.checker.guard import Hang, hang_advice, run_guarded
 from course.checker.results import ExerciseResult, Finding, round_score
 from course.exercises import Exercise
@@ -69,6 +70,8 @@ def _kind_of(exc: BaseException) -> str:
 
 
 def _advice_for(exc: BaseException) -> str:
+    if async_advice(exc):
+        return async_advice(exc)
     if _kind_of(exc) == "forgotten-await":
         return " That object is a coroutine: a call to an `async def` function is missing its `await`."
     if isinstance(exc, NameError):

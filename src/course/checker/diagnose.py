@@ -74,7 +74,37 @@ def diagnose(exc: BaseException) -> Failure:
                            "test", where)
         origin = frames[-1].f_globals.get("__name__", "?") if frames else "?"
         return Failure(f"{text} (raised inside `{origin}`, not by your test)", "course", origin)
-    return Failure(_ADDRESS.sub("", _exconly(exc)))
+    advice = async_advice(exc)
+    text = _ADDRESS.sub("", _exconly(exc))
+    return Failure(f"{text}.{advice}" if advice else text)
+
+
+_NOT_AWAITABLE = re.compile(
+    r"object (?P<old>\S+) can't be used in 'await' expression"  # Python 3.11 and 3.12
+    r"|'(?P<new>[^']+)' object can't be awaited"  # 3.13 and later
+)
+
+
+def async_advice(exc: BaseException) -> str:
+    """What a ``TypeError`` from asyncio means in the learner's words: something sync where an
+    awaitable was needed. "" for any other exception. Used for learner code and learner tests alike."""
+    if not isinstance(exc, TypeError):
+        return ""
+    text = str(exc)
+    found = _NOT_AWAITABLE.search(text)
+    if found:
+        kind = found["old"] or found["new"]
+        return (
+            f" `await` was given a plain `{kind}`, not a coroutine: the function that made it is a plain `def` "
+            "(or its result was awaited already). Make that function `async def`, or do not await its result."
+        )
+    if text.startswith("a coroutine was expected, got"):
+        return (" `asyncio.create_task()` and `asyncio.run()` need a coroutine: call the `async def` function, "
+                "`fetch()`, and pass what the call returns.")
+    if "An asyncio.Future, a coroutine or an awaitable is required" in text:
+        return (" `asyncio.gather()` (or `wait_for()`) was given something that cannot be awaited: pass "
+                "coroutines, `fetch()` from an `async def fetch`, not the function `fetch` or a plain value.")
+    return ""
 
 
 def _frames(tb: types.TracebackType | None) -> list[types.FrameType]:
