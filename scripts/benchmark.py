@@ -10,7 +10,9 @@ Figures, with the targets from the foundation issue (2-core machine):
   `%%ipytest` cell);
 * the same cells with ipytest's recommended defaults, for contrast;
 * `course.check()` on each *write the tests* exercise (reference tests, every wheat and chaff;
-  target: <= 0.5 s).
+  target: <= 0.5 s) and on each *write async code* exercise (target: <= 150 ms);
+* a check that never finishes, in a real kernel: how long `check()` takes, and the kernel's CPU use
+  afterwards (target: idle: nothing of the stuck check keeps running).
 """
 
 from __future__ import annotations
@@ -92,7 +94,9 @@ def check_latency(repeats: int = 5) -> None:
     for exercise in all_exercises():
         if exercise.kind != "tests":
             continue
-        solution = next(ROOT.glob(f"solutions/{exercise.chapter:02d}_*.ipynb"))
+        solution = next(ROOT.glob(f"solutions/{exercise.chapter:02d}_*.ipynb"), None)
+        if solution is None:
+            continue
         sources = [c.source for c in nbformat.read(solution, as_version=4).cells if c.cell_type == "code"]
         source = find_cell(sources, exercise.id)
         check_source(exercise, source)
@@ -104,6 +108,62 @@ def check_latency(repeats: int = 5) -> None:
         variants = len(exercise.wheats) + len(exercise.chaffs)
         print(f"  {exercise.id}: {statistics.median(runs) * 1000:.0f} ms (max {max(runs) * 1000:.0f} ms) "
               f"for {variants} implementations, {len(exercise.wheats)} wheats x 3 orders; score {result.score:g}/{result.max_score:g}")
+
+
+def code_check_latency(repeats: int = 5) -> None:
+    from course.checker import check_source, find_cell
+    from course.exercises import all_exercises
+
+    import gc
+
+    gc.collect()
+    gc.freeze()  # as course.setup() does in a kernel: collections then skip the imported modules
+    print(f"\ncourse.check() on write-async-code exercises (target: <= 150 ms; median of {repeats}, heap frozen "
+          "as in a kernel)")
+    for exercise in all_exercises():
+        solution = next(ROOT.glob(f"solutions/{exercise.chapter:02d}_*.ipynb"), None)
+        if exercise.kind != "code" or solution is None:
+            continue
+        source = find_cell([c.source for c in nbformat.read(solution, as_version=4).cells if c.cell_type == "code"], exercise.id)
+        check_source(exercise, source)
+        runs = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            result = check_source(exercise, source)
+            runs.append(time.perf_counter() - start)
+        print(f"  {exercise.id}: {statistics.median(runs) * 1000:.0f} ms (max {max(runs) * 1000:.0f} ms); "
+              f"score {result.score:g}/{result.max_score:g}")
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def stuck_check_cpu(idle: float = 2.0) -> None:
+    """A check whose answer keeps awaiting forever, in a real kernel; then the kernel's CPU while idle."""
+    from jupyter_client.manager import start_new_kernel
+
+    manager, client = start_new_kernel(kernel_name="python3", cwd=str(ROOT / "exercises"))
+    try:
+        def run(code: str) -> None:
+            client.execute_interactive(code, timeout=120, output_hook=lambda msg: None)
+
+        run("import course; course.setup(quiet=True)")
+        run("# exercise: 01-concurrent-total\nimport asyncio\nasync def total_stock(client, skus):\n"
+            "    while True:\n        await asyncio.sleep(0)\n")
+        start = time.perf_counter()
+        run('course.check("01-concurrent-total")')
+        took = time.perf_counter() - start
+        pid = manager.provisioner.process.pid
+        before = _cpu_seconds(pid)
+        time.sleep(idle)
+        used = _cpu_seconds(pid) - before
+        print(f"\nA check that never finishes (a loop that keeps awaiting): check() took {took:.1f} s; "
+              f"then the kernel used {used:.2f} CPU-s in {idle:g} s idle (target: about 0)")
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
 
 
 def suite_time() -> None:
@@ -125,6 +185,8 @@ def main() -> int:
     chapter_figures(empty)
     defaults_contrast(folder)
     check_latency()
+    code_check_latency()
+    stuck_check_cpu()
     if not args.no_suite:
         suite_time()
     return 0
