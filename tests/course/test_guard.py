@@ -22,8 +22,19 @@ def check(body: str, limit: float = 0.3):
     return check_code(RESTOCK, answer, real_time_limit=limit)
 
 
+def test_a_loop_that_never_ends_on_virtual_time_is_stopped_by_its_step_count():
+    result = check("    while True:\n        await asyncio.sleep(0)", limit=60)
+    first, *others = result.findings
+    assert first.message.startswith("The code kept awaiting but never finished: 20,000 steps of the event loop and no "
+                                    "time passed. It was at exercise cell, line 4, in needs_restock.")
+    assert [f.message for f in others] == ["Not checked: a check above got stuck. Fix that first."]
+    assert checker_threads() == []
+
+
 def test_a_loop_that_keeps_awaiting_is_named_as_one_and_stopped():
-    result = check("    while True:\n        await asyncio.sleep(0)")
+    # Virtual time advances, but by so little that the virtual-time limit is far away: the real-time
+    # limit stops it, and the loop's heartbeat says it was cycling, not blocked.
+    result = check("    while True:\n        await asyncio.sleep(0.000001)")
     first, second = result.findings
     assert first.message.startswith("Still running after 0.3 s of real time at exercise cell, line 4, in needs_restock.")
     assert "keeps awaiting but never finishes" in first.message and "blocks the event loop" not in first.message

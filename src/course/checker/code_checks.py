@@ -33,6 +33,7 @@ class Outcome:
     passed: bool
     message: str = ""
     raised: str = ""  # the type of the exception the learner's code raised, if it raised one
+    stuck: bool = False  # stopped as a loop that never ends (``virtual_time.Spinning``): later checks would spin too
 
 
 def outcome_of(check_run: Any, answer: Answer) -> Outcome:
@@ -48,17 +49,18 @@ def outcome_of(check_run: Any, answer: Answer) -> Outcome:
         warnings.simplefilter("always")
         try:
             run_check(check_run, answer)
-            message, raised = "", ""
+            message, raised, stuck = "", "", False
         except (AssertionError, AnswerProblem, virtual_time.Stuck) as exc:
             message, raised = str(exc) or "The check's assertion failed.", ""
+            stuck = isinstance(exc, virtual_time.Spinning)
         except BaseException as exc:  # noqa: BLE001 - learner code may raise anything, SystemExit too
-            message, raised = f"Your code raised {describe_exception(exc)}.{_advice_for(exc)}", _kind_of(exc)
+            message, raised, stuck = f"Your code raised {describe_exception(exc)}.{_advice_for(exc)}", _kind_of(exc), False
         # The exception (and its traceback's frames, holding any unawaited coroutine) is gone now.
         gc.collect()
         observer.finish(caught)
     passed = not message and not any(m.fails_check for m in observer.mistakes)
     notes = " ".join(m.message[0].upper() + m.message[1:] for m in observer.mistakes)
-    return Outcome(passed, f"{message} {notes}".strip(), raised)
+    return Outcome(passed, f"{message} {notes}".strip(), raised, stuck)
 
 
 def _kind_of(exc: BaseException) -> str:
@@ -98,6 +100,7 @@ def check_code(exercise: Exercise, answer: Answer, *, real_time_limit: float = R
                 check.description, False, "Not checked: a check above got stuck. Fix that first.", 0.0, float(check.points)))
             continue
         finished, outcome = run_guarded(lambda c=check: outcome_of(c.run, answer), real_time_limit)
+        hung = hung or (finished and isinstance(outcome, Outcome) and outcome.stuck)
         if not finished:
             hung = True
             hang = outcome if isinstance(outcome, Hang) else Hang(real_time_limit)

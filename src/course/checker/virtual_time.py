@@ -21,7 +21,7 @@ import looptime
 from course.checker import guard, hygiene
 from course.checker.locate import suspended_at
 
-__all__ = ["VIRTUAL_LIMIT", "Stuck", "run", "suspended_at"]
+__all__ = ["SPIN_LIMIT", "VIRTUAL_LIMIT", "Spinning", "Stuck", "run"]
 
 VIRTUAL_LIMIT = 600.0
 
@@ -30,39 +30,68 @@ class Stuck(Exception):
     """The checked code waited ``VIRTUAL_LIMIT`` virtual seconds; the message names the line."""
 
 
+class Spinning(Stuck):
+    """The checked code kept the loop busy for ``SPIN_LIMIT`` iterations with no time passing."""
+
+
+SPIN_LIMIT = 20_000
+"""Iterations of the event loop in a row with no virtual time passing before a check is stopped as a
+loop that never ends. A correct answer's check takes a few hundred; this many take well under a second."""
+
+
 def run(make_coro: Callable[[], Awaitable[Any]], *, limit: float = VIRTUAL_LIMIT) -> Any:
     """Run ``make_coro()`` to completion on a new virtual-time loop in the current thread."""
     with asyncio.Runner(loop_factory=lambda: looptime.new_event_loop(start=0.0)) as runner:
         loop = runner.get_loop()
         loop.set_exception_handler(hygiene.loop_exception_handler)
         run_once = loop._run_once  # type: ignore[attr-defined]
-        ready = loop._ready  # type: ignore[attr-defined]
+        stuck: list[tuple[str, str]] = []  # (why, where), once the check is given up on
+        spin = {"time": -1.0, "count": 0}
+
+        def give_up(why: str) -> None:
+            if stuck:
+                return
+            places = [suspended_at(t) for t in asyncio.all_tasks(loop)]
+            stuck.append((why, next((p for p in places if p), "")))
+            for task in asyncio.all_tasks(loop):
+                if task.get_coro().__name__ == "guarded":
+                    task.cancel()
 
         def run_once_with_heartbeat() -> None:
-            guard.beat()  # tells a loop that never ends from a blocked one
-            tasks = [h._callback.__self__ for h in ready if isinstance(getattr(h._callback, "__self__", None), asyncio.Task)]
+            guard.beat()  # tells a loop that never ends from a blocked one, for the real-time guard
+            now = loop.time()
+            if now == spin["time"]:
+                spin["count"] += 1
+                if spin["count"] == SPIN_LIMIT:
+                    give_up("spinning")
+            else:
+                spin["time"], spin["count"] = now, 0
             start = time.perf_counter()
             run_once()
-            hygiene.step_was_slow(time.perf_counter() - start, tasks)
+            took = time.perf_counter() - start
+            if took >= hygiene.SLOW_STEP:  # which task it was: the ones now suspended right after it
+                hygiene.step_was_slow(took, [t for t in asyncio.all_tasks(loop) if t.get_coro().__name__ != "guarded"])
 
         loop._run_once = run_once_with_heartbeat  # type: ignore[attr-defined]
 
         async def guarded() -> Any:
             main = asyncio.current_task()
             assert main is not None
-            stuck: list[str] = []
-
-            def give_up() -> None:
-                places = [suspended_at(t) for t in asyncio.all_tasks(loop)]
-                stuck.append(next((p for p in places if p), ""))
-                main.cancel()
-
-            handle = loop.call_later(limit, give_up)
+            handle = loop.call_later(limit, give_up, "waiting")
             try:
                 return await make_coro()
             except asyncio.CancelledError:
                 if stuck:
-                    where = f" It was waiting at {stuck[0]}." if stuck[0] else ""
+                    why, place = stuck[0]
+                    if why == "spinning":
+                        where = f" It was at {place}." if place else ""
+                        raise Spinning(
+                            f"The code kept awaiting but never finished: {SPIN_LIMIT:,} steps of the event loop "
+                            f"and no time passed.{where} A loop that never ends (`while True:` with no "
+                            "`break`, or a retry loop with no limit) that awaits only `asyncio.sleep(0)` or "
+                            "something always ready. Make the loop end."
+                        ) from None
+                    where = f" It was waiting at {place}." if place else ""
                     raise Stuck(
                         f"The code was still waiting after {limit:g} s (of virtual time).{where} "
                         "Something it awaits never happens: an event never set, a queue never fed, "
