@@ -10,6 +10,7 @@ it is tagged to.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -121,7 +122,9 @@ def test_every_chaff_survives_at_least_one_plausible_weak_suite(exercise):
     survivors: set[str] = set()
     for suite in exercise.weak_suites:
         result = check_source(exercise, suite)
-        assert result.problem == "", f"a weak suite must pass on every wheat: {result.problem}"
+        assert result.problem == "", f"a weak suite must run and assert something: {result.problem}"
+        judged = [f for f in result.findings if not f.name.startswith("bug: ") and not f.passed]
+        assert judged == [], f"every test of a weak suite must pass on every wheat and assert something: {judged}"
         survivors |= {f.name for f in result.findings if not f.passed}
     trivially_caught = {f"bug: {c.name}" for c in exercise.chaffs} - survivors
     assert trivially_caught == set(), f"caught by every weak suite, so too easy: {sorted(trivially_caught)}"
@@ -207,3 +210,29 @@ def test_an_untouched_exercise_notebook_runs_without_errors_or_stderr(path, tmp_
             assert output.get("name") != "stderr", f"cell {index} wrote to stderr: {output.get('text')}"
     checks = [c for c in notebook.cells if c.cell_type == "code" and c.source.startswith("course.check(")]
     assert checks and all("text/html" in c.outputs[0]["data"] for c in checks)
+
+
+HEADING = re.compile(r"^## Exercise (?P<chapter>\d+)\.(?P<number>\d+): (?P<title>.+) \((?P<points>\d+) points?\)\s*$", re.M)
+
+
+def _plain(title: str) -> str:
+    return title.replace("`", "").strip().lower()
+
+
+@pytest.mark.parametrize("exercise", EXERCISES, ids=lambda e: e.id)
+def test_each_exercise_heading_states_the_registry_title_and_points(exercise):
+    """Title and points are written in the registry; the notebook heading repeats them, and this test
+    keeps the two equal (docs/authoring.md, "The solution notebook")."""
+    heading = None
+    for cell in read_cells(notebook_for("solutions", exercise.chapter)):
+        source = "".join(cell["source"])
+        if cell["cell_type"] == "markdown":
+            heading = next(HEADING.finditer(source), heading)
+        elif any(m["id"] == exercise.id for m in MARKER.finditer(source)):
+            break
+    expected = f"## Exercise {exercise.chapter}.N: {exercise.title} ({exercise.points} points)"
+    assert heading is not None, f"put a heading like {expected!r} above the answer cell of {exercise.id}"
+    assert (int(heading["chapter"]), _plain(heading["title"]), int(heading["points"])) == (
+        exercise.chapter, _plain(exercise.title), exercise.points), (
+        f"the heading says {heading.group(0).strip()!r}; the registry ({exercise.id}) says {expected!r}: change "
+        "the heading, or the registry if the heading is right (docs/authoring.md, \"The solution notebook\")")
