@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from functools import cache
 from importlib import import_module
+from pathlib import Path
 
 from course.exercises.model import MARKER, Check, Exercise, Variant
 
@@ -31,6 +32,15 @@ class UnknownExercise(LookupError):
 @cache
 def all_exercises() -> tuple[Exercise, ...]:
     """Every registered exercise, in chapter order. Ids must be unique across the course."""
+    unregistered = sorted(
+        f"course.exercises.{path.stem}" for path in Path(__file__).parent.glob("ch[0-9][0-9]_*.py")
+        if f"course.exercises.{path.stem}" not in CHAPTER_MODULES
+    )
+    if unregistered:
+        raise ValueError(
+            f"{', '.join(unregistered)} defines exercises but is not registered: add it to CHAPTER_MODULES in "
+            'src/course/exercises/__init__.py (docs/authoring.md, "The files of a chapter")'
+        )
     found: list[Exercise] = []
     for name in CHAPTER_MODULES:
         found.extend(import_module(name).EXERCISES)

@@ -92,7 +92,8 @@ class Exercise:
     def __post_init__(self) -> None:
         problems = list(self._problems())
         if problems:
-            raise ValueError(f"exercise {self.id!r} is malformed: " + "; ".join(problems))
+            raise ValueError(f"exercise {self.id!r} is malformed: " + "; ".join(problems)
+                             + ' (docs/authoring.md, "Exercises")')
 
     def _problems(self):
         if not ID_PATTERN.match(self.id):
@@ -124,7 +125,3 @@ class Exercise:
     @property
     def chapter(self) -> int:
         return int(self.id[:2])
-
-    @property
-    def marker(self) -> str:
-        return f"# exercise: {self.id}"
