@@ -48,7 +48,8 @@ FORGOTTEN_AWAIT = Exercise(
     ),
     checks=(
         Check("answers True exactly when stock is below the minimum", _needs_restock_values),
-        Check("lets NotFound propagate for an unknown sku", _needs_restock_missing),
+        Check("lets NotFound propagate for an unknown sku", _needs_restock_missing,
+              hint="Do not catch `NotFound` here: the caller decides what an unknown sku means."),
     ),
 )
 
@@ -110,8 +111,11 @@ CONCURRENT_TOTAL = Exercise(
     checks=(
         Check("adds up the stock of the products", _total_value),
         Check("returns 0 for no skus", _total_empty),
-        Check("fetches the products concurrently", _total_concurrent),
-        Check("lets NotFound propagate for an unknown sku", _total_not_found),
+        Check("fetches the products concurrently", _total_concurrent,
+              hint="Awaiting one request after another makes them sequential: start them all, then wait for all."),
+        Check("lets NotFound propagate for an unknown sku", _total_not_found,
+              hint="The caller must see the `NotFound` itself: `asyncio.gather` raises it; a TaskGroup wraps it in "
+                   "an ExceptionGroup, and `return_exceptions=True` hides it."),
     ),
 )
 
