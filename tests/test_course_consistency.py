@@ -69,6 +69,18 @@ def test_every_exercise_has_hints_points_and_a_way_to_be_checked(exercise):
     assert exercise.checks if exercise.kind == "code" else exercise.chaffs
 
 
+@pytest.mark.parametrize("path", sorted((ROOT / "solutions").glob("*.ipynb")), ids=lambda p: p.name)
+def test_every_solution_notebook_opens_with_its_title_and_the_shared_introduction(path):
+    first = read_cells(path)[0]
+    source = "".join(first["source"])
+    assert first["cell_type"] == "markdown" and source.startswith("# "), (
+        f"{path.name}: the first cell must be a markdown cell whose first line is the title, e.g. "
+        "`# Chapter 3 exercises: fixtures`; `course generate` adds the shared introduction under it "
+        '(docs/authoring.md, "The solution notebook")')
+    assert generate.HOW_THE_EXERCISES_WORK.format(name=path.name).rstrip() in source, (
+        f"{path.name}: run `course generate` to put the shared introduction under the title")
+
+
 def test_exercise_notebooks_are_exactly_what_the_generator_makes_of_the_solutions():
     stale = generate.stale(ROOT)
     assert stale == [], f"run `course generate`: {[str(p.relative_to(ROOT)) for p in stale]} (docs/authoring.md, \"The files of a chapter\")"

@@ -64,6 +64,46 @@ def strip_solution(source: str, where: str = "cell") -> str:
     return "".join(out).rstrip("\n")
 
 
+HOW_THE_EXERCISES_WORK = """\
+**How the exercises work.** Each exercise has an *answer cell* marked by the line `# exercise: <id>`
+(its first line, or the line under `%%ipytest`). Keep that line: it is how `course.check` and your
+instructor's grader find your answer. Write your answer in that cell and run it, then run the check
+cell below it. The check runs your cell on its own (with its own imports), so it passes here exactly
+when it will pass at grading. It lists what works and what does not yet, with a hint about the first
+thing that fails; when the same thing fails again, the next hint is more specific, and the last one
+gives the answer away.
+
+In a *write the tests* exercise, running the answer cell runs your tests against the real code. The
+check then runs them against other correct versions, in several scheduling orders, and against buggy
+versions, each with one plausible mistake. Each test is judged on its own: it earns a share of the
+points for each bug it catches, unless it fails on a correct version or asserts nothing. Your tests
+run on virtual time, in the cell as in the check: `await asyncio.sleep(1)` returns at once and
+`asyncio.get_running_loop().time()` moves by exactly 1.
+
+Try each exercise yourself first: the answers are in `solutions/{name}`, for when you are
+stuck. From a terminal, `course check exercises/{name}` checks the whole notebook.
+"""
+"""The introduction of every exercise notebook, written once: ``course generate`` puts it under the
+title in the first cell of each solution notebook (and so of each exercise notebook)."""
+
+
+def with_introduction(solution: dict, name: str) -> dict:
+    """The solution notebook with the shared introduction under the title of its first cell."""
+    notebook = copy.deepcopy(solution)
+    first = notebook["cells"][0]
+    source = "".join(first["source"]) if isinstance(first["source"], list) else first["source"]
+    title = source.split("\n", 1)[0]
+    if first["cell_type"] != "markdown" or not title.startswith("# "):
+        return notebook  # tests/test_course_consistency.py names the missing title cell
+    first["source"] = f"{title}\n\n{HOW_THE_EXERCISES_WORK.format(name=name).rstrip()}"
+    return notebook
+
+
+def _same_cells(a: dict, b: dict) -> bool:
+    text = lambda cell: "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]  # noqa: E731
+    return [text(c) for c in a["cells"]] == [text(c) for c in b["cells"]]
+
+
 def exercise_notebook(solution: dict, where: str = "notebook") -> dict:
     """The learner's notebook for one solution notebook (a parsed .ipynb)."""
     notebook = copy.deepcopy(solution)
@@ -87,16 +127,21 @@ def dumps(notebook: dict) -> str:
 
 
 def planned(root: Path) -> dict[Path, str]:
-    """Every exercise notebook's path and the text it should have."""
+    """Every exercise notebook's path and the text it should have, and every solution notebook whose
+    introduction is not the shared one (with its corrected text)."""
     result = {}
     for solution in sorted((root / "solutions").glob("*.ipynb")):
         data = json.loads(solution.read_text(encoding="utf-8"))
-        result[root / "exercises" / solution.name] = dumps(exercise_notebook(data, str(solution.relative_to(root))))
+        introduced = with_introduction(data, solution.name)
+        if not _same_cells(data, introduced):
+            result[solution] = dumps(introduced)
+        result[root / "exercises" / solution.name] = dumps(exercise_notebook(introduced, str(solution.relative_to(root))))
     return result
 
 
 def stale(root: Path) -> list[Path]:
-    """Exercise notebooks that differ from what the solutions produce (or are missing or extra)."""
+    """Exercise notebooks that differ from what the solutions produce (or are missing or extra), and
+solution notebooks whose introduction is not the shared one."""
     expected = planned(root)
     existing = set((root / "exercises").glob("*.ipynb"))
     differ = [p for p, text in expected.items() if not p.exists() or p.read_text(encoding="utf-8") != text]
