@@ -225,3 +225,17 @@ def test_a_test_module_that_fails_to_import_is_reported():
     result = check_source(RETRY, "from catalog.backoff import no_such_name\n\ndef test_x():\n    assert 1 == 1\n")
     assert result.score == 0
     assert "could not be collected" in result.problem and "no_such_name" in result.problem
+
+
+def test_a_deadlock_after_a_finished_timeout_is_still_seen_as_one():
+    # Every finished `asyncio.timeout()` leaves a cancelled timer in the loop's heap; the deadlock
+    # breaker must not take it for something that can still wake the loop.
+    result = check("""
+        async def test_waits_for_nothing_after_a_timeout():
+            async with asyncio.timeout(5):
+                await asyncio.sleep(0)
+            await asyncio.Event().wait()
+            assert retry is not None
+    """)
+    verdict = by_name(result)["test_waits_for_nothing_after_a_timeout"]
+    assert verdict.message.startswith("fails on the course's own code: asyncio.exceptions.CancelledError: waited 60 s")

@@ -67,7 +67,9 @@ class CourseLoop(asyncio.SelectorEventLoop):
 
     def _run_once(self) -> None:
         guard.beat()
-        if not self._ready and not self._scheduled:  # type: ignore[attr-defined]
+        # A cancelled timer stays in the heap until asyncio sweeps it (every finished asyncio.timeout()
+        # leaves one): only timers still due can wake the loop.
+        if not self._ready and all(timer.cancelled() for timer in self._scheduled):  # type: ignore[attr-defined]
             self.call_later(IDLE_LIMIT, self._course_unstick)
         super()._run_once()  # type: ignore[misc]
 
