@@ -26,10 +26,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from course.grade import Grader, Limits, grade_class
-from course.grade.synthetic import split_cells, write_submission
+from course.grade import Limits, SandboxPool, grade_class
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.append(str(ROOT / "tests"))  # the corpus's submission builder, tests/grading/synthetic.py
+from grading.synthetic import split_cells, write_submission  # noqa: E402
+
 CORPUS = ROOT / "tests" / "grading" / "corpus"
 BROKEN = ("syntax-error", "name-error", "never-awaited", "fake-pass-printed", "os-exit", "patch-the-checker",
           "test-asserts-nothing", "forged-result-channel", "cells-run-out-of-order", "task-left-pending")
@@ -64,7 +66,7 @@ def command(args: list[str]) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--students", type=int, default=100)
-    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="sandboxes run at once")
     args = parser.parse_args()
     print(f"{os.cpu_count()} cores, {args.jobs} parallel sandboxes, Python {sys.version.split()[0]}")
     with tempfile.TemporaryDirectory(prefix="course-bench-") as tmp:
@@ -76,13 +78,13 @@ def main() -> None:
         times = [command([str(one), "--jobs", str(args.jobs)]) for _ in range(3)]
         print(f"   {min(times):.2f} s best, {statistics.median(times):.2f} s median of 3 (target <= 2 s)")
 
-        with Grader(args.jobs) as grader:
-            print(f"\n2. the supervisor starts in {grader.warm_up_seconds:.2f} s of warm-up (imports not included);"
+        with SandboxPool(args.jobs) as pool:
+            print(f"\n2. the supervisor starts in {pool.warm_up_seconds:.2f} s of warm-up (imports not included);"
                   " then, one submission on the warm grader:")
             warm = []
             for _ in range(5):
                 start = time.perf_counter()
-                grades = grade_class([one], Limits(), grader=lambda: grader)
+                grades = grade_class([one], Limits(), pool=lambda: pool)
                 warm.append(time.perf_counter() - start)
             exercises = len(grades.sandboxes)
             print(f"   {statistics.median(warm):.2f} s median of 5, {exercises} exercises, "
@@ -91,7 +93,7 @@ def main() -> None:
         print(f"\n3. a class of {args.students} submissions, fresh `course grade` command:")
         total = command([str(folder), "--jobs", str(args.jobs), "--format", "csv"])
         print(f"   {total:.1f} s in all (target <= 120 s), {total / args.students:.2f} s per submission")
-        grades = grade_class([folder], Limits(), jobs=args.jobs)
+        grades = grade_class([folder], Limits(), parallel=args.jobs)
         by_kind: dict[str, list[float]] = {}
         for done in grades.sandboxes:
             kind = "hanging" if done.wall > 2 else done.result.kind

@@ -1,7 +1,7 @@
 """The corpus of bad submissions: each case is a folder in corpus/, written once, read here.
 
 A case folder holds ``expected.json`` and, usually, ``cells.txt``: the cells that replace a solution's
-exercise cells (format: ``course.grade.synthetic``). The submission graded is the committed solution
+exercise cells (format: ``synthetic``, beside this module). The submission graded is the committed solution
 notebooks of the case's chapters, changed that way, so every exercise the case does not touch must
 still earn full marks. ``expected.json`` says, for the exercises it is about, the score and one or
 more substrings of the message, and optionally: ``notebooks`` (chapters, default: those the cells
@@ -15,7 +15,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from course.grade.synthetic import chapters_of, split_cells, write_submission
+from .synthetic import chapters_of, split_cells, write_submission
 
 HERE = Path(__file__).resolve().parent
 CORPUS = HERE / "corpus"

@@ -23,7 +23,7 @@ def without_namespaces(tmp_path_factory):
     paths = [load(name).write(folder / name) for name in CASES]
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("COURSE_GRADE_WITHOUT", "namespaces")
-        grades = grade_class(paths, LIMITS, jobs=2)
+        grades = grade_class(paths, LIMITS, parallel=2)
     return grades, {s.student: {r.exercise_id: r for r in s.results} for s in grades.submissions}
 
 

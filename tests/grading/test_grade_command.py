@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from course.cli import main
-from course.grade.progress import Progress
-from course.grade.submissions import discover
+from course.grade.discovery import discover
+from course.grade.report import Progress
 from course.notebooks import NotebookError
 
 ROOT = Path(__file__).resolve().parents[2]

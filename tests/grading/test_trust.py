@@ -13,11 +13,10 @@ import pytest
 from course.checker.answer import CELL_FILENAME
 from course.checker.results import ExerciseResult, Finding
 from course.exercises import get
-from course.grade import tamper
-from course.grade.channel import Receiver, Sender, new_secret
+from course.grade import trust
 from course.grade.sandbox import Isolation
-from course.grade.verify import verified
-from course.grade.watchdog import Watchdog
+from course.grade.trust import Receiver, Sender, new_secret, verified
+from course.grade.worker import Watchdog
 
 RESTOCK = get("01-forgotten-await")
 
@@ -100,14 +99,14 @@ async def _passes_anything(answer) -> None:
 def test_the_fingerprint_names_what_changed(monkeypatch):
     import course.checker
 
-    before = tamper.fingerprint()
-    assert tamper.changes(before, tamper.fingerprint()) == []
+    before = trust.fingerprint()
+    assert trust.changes(before, trust.fingerprint()) == []
     monkeypatch.setattr(course.checker, "check_code", lambda *a: None)
     # An async check replaced by an async body that checks nothing. (Giving it a plain function's
     # code object instead is deprecated from Python 3.13: a code object of another kind.)
     monkeypatch.setattr(RESTOCK.checks[0].run, "__code__", _passes_anything.__code__)
     monkeypatch.setattr(json.JSONEncoder, "encode", lambda self, o: "{}")
-    changed = tamper.changes(before, tamper.fingerprint())
+    changed = trust.changes(before, trust.fingerprint())
     assert {"course.checker.check_code", "course.exercises.ch01_async_basics._needs_restock_values",
             "json.encoder.JSONEncoder.encode"} <= set(changed)
     others = set(changed) - {"course.checker.check_code", "json.encoder.JSONEncoder.encode"}
@@ -134,15 +133,12 @@ def test_the_watchdog_gives_up_on_code_that_swallows_the_interruption():
     read, write = os.pipe()
     pid = os.fork()
     if pid == 0:  # pragma: no cover - the child
-        import course.grade.watchdog as module
-
-        module.GRACE_SECONDS = 0.1
 
         def give_up(hang, swallowed):
             os.write(write, f"{hang.where}|{swallowed}".encode())
             os._exit(7)
 
-        watchdog = Watchdog()
+        watchdog = Watchdog(grace=0.1)
         watchdog.configure(0.1, lambda hang: None, give_up)
         body = "    while True:\n        try:\n            time.sleep(10)\n        except BaseException:\n            pass"
         watchdog.guard(_learner_function(body), 5.0)

@@ -12,12 +12,9 @@ from course.checker import hygiene, virtual_time
 from course.checker.answer import Answer, AnswerProblem, describe_exception
 from course.checker.diagnose import async_advice
 from course.checker.guard import Hang, hang_advice, run_guarded
-from course.checker.results import ExerciseResult, Finding, round_score
+from course.checker.results import ExerciseResult, Finding
 from course.exercises import Exercise
-
-REAL_TIME_LIMIT = 5.0
-"""Seconds of wall-clock time one check may take. Checks run on virtual time and take milliseconds;
-only code that blocks the event loop (``time.sleep``, a busy loop) comes near this."""
+from course.limits import CHECK_SECONDS, exercise_score
 
 
 def run_check(check_run: Any, answer: Answer) -> None:
@@ -84,7 +81,7 @@ def _advice_for(exc: BaseException) -> str:
     return ""
 
 
-def check_code(exercise: Exercise, answer: Answer, *, real_time_limit: float = REAL_TIME_LIMIT) -> ExerciseResult:
+def check_code(exercise: Exercise, answer: Answer, *, real_time_limit: float = CHECK_SECONDS) -> ExerciseResult:
     result = ExerciseResult.start(exercise)
     for name in exercise.requires:
         if name not in answer.namespace:
@@ -110,5 +107,5 @@ def check_code(exercise: Exercise, answer: Answer, *, real_time_limit: float = R
             check.description, outcome.passed, outcome.message,
             float(check.points if outcome.passed else 0), float(check.points), outcome.raised,
         ))
-    result.score = round_score(exercise.points * earned / total)
+    result.score = exercise_score(exercise.points, earned, total)
     return result

@@ -17,7 +17,7 @@ In a notebook the code runs in a daemon thread (``thread_guard``): the kernel's 
 running in the main thread. Python cannot kill a thread, but it can raise an exception in it between
 two bytecodes; ``StopCheck`` is raised there, again and again, until the thread ends, so a stuck check
 does not keep spinning in the learner's kernel. The grader's sandbox installs its own guard
-(``course.grade.watchdog``), based on signals in its main thread.
+(``course.grade.worker.Watchdog``), based on signals in its main thread.
 """
 
 from __future__ import annotations
@@ -31,9 +31,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from course.checker.locate import is_learner_file, loop_on_stack, running_at
-
-STOP_GRACE = 1.0
-"""Real seconds a stuck thread is given to end once ``StopCheck`` is raised in it."""
+from course.limits import STOP_GRACE_SECONDS
 
 CYCLING_WITHIN = 0.25
 """A loop that started an iteration this recently (real seconds) is still cycling, not blocked."""
@@ -164,7 +162,7 @@ class _Stoppable(threading.Thread):
             return False
         return True
 
-    def stop(self, grace: float = STOP_GRACE) -> bool:
+    def stop(self, grace: float = STOP_GRACE_SECONDS) -> bool:
         """Stop the thread within ``grace`` seconds, if it can be stopped; did it end?
 
         First the loop's tasks are cancelled; code that swallows ``CancelledError``, or that blocks,

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from typing import Any, Iterator
 
 from course.checker.locate import describe, innermost_learner_frame, suspended_at
+from course.limits import SLOW_STEP_SECONDS
 
 NEVER_AWAITED = re.compile(r"coroutine '([^']+)' was never awaited")
 FAILS = "this check fails"
@@ -154,9 +155,8 @@ def observe() -> Iterator[Observer]:
 
 _real_sleep = time.sleep
 
-SLOW_STEP = 0.25
-"""Real seconds one step of a task may hold the check's loop. Steps of correct answers take
-microseconds; the margin is for a loaded machine, where a step can be preempted."""
+SLOW_STEP = SLOW_STEP_SECONDS
+"""Real seconds one step of a task may hold the check's loop: the table's value (``course.limits``)."""
 
 
 def watched_sleep(seconds: float) -> None:

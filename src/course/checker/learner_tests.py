@@ -30,16 +30,14 @@ from course.checker import variants
 from course.checker.assertions import asserting_tests, wall_clock_uses
 from course.checker.diagnose import ORIGIN_DEPTH, Failure, diagnose
 from course.checker.guard import Hang, hang_advice, run_guarded
-from course.checker.results import ExerciseResult, Finding, round_score
+from course.checker.results import ExerciseResult, Finding
 from course.checker.schedule import SCHEDULE, CourseLoop
 from course.exercises import Exercise
 from course.exercises.model import REFERENCE
+from course.limits import TESTS_SECONDS, bug_finding, exercise_score
 
 WHEAT_SEEDS: tuple[int | None, ...] = (None, 1, 2)
 """Scheduling orders each wheat runs under: FIFO, then two seeded shuffles."""
-
-REAL_TIME_LIMIT = 20.0
-"""Wall-clock seconds the whole session may take in a notebook before check() gives up on it."""
 
 
 @dataclass(frozen=True)
@@ -231,10 +229,10 @@ def score(exercise: Exercise, source: str, outcome: SessionOutcome, runs: list[R
         catchers = [t for t in trusted if (t, chaff.name) in outcome.failed]
         if catchers:
             caught_count += 1
-            result.findings.append(Finding(f"bug: {chaff.name}", True, f"caught by `{catchers[0]}`", 1.0, 1.0))
+            result.findings.append(Finding(bug_finding(chaff.name), True, f"caught by `{catchers[0]}`", 1.0, 1.0))
         else:
-            result.findings.append(Finding(f"bug: {chaff.name}", False, chaff.hint, 0.0, 1.0))
-    result.score = round_score(exercise.points * caught_count / len(exercise.chaffs))
+            result.findings.append(Finding(bug_finding(chaff.name), False, chaff.hint, 0.0, 1.0))
+    result.score = exercise_score(exercise.points, caught_count, len(exercise.chaffs))
     return result
 
 
@@ -249,9 +247,9 @@ def check_tests(exercise: Exercise, source: str, *, in_thread: bool = False) -> 
     runs = plan(exercise)
     if not in_thread:
         return score(exercise, source, run_session(exercise, source, runs), runs)
-    finished, outcome = run_guarded(lambda: run_session(exercise, source, runs), REAL_TIME_LIMIT)
+    finished, outcome = run_guarded(lambda: run_session(exercise, source, runs), TESTS_SECONDS)
     if not finished:
-        hang = outcome if isinstance(outcome, Hang) else Hang(REAL_TIME_LIMIT)
+        hang = outcome if isinstance(outcome, Hang) else Hang(TESTS_SECONDS)
         return empty.cannot_check(
             "tests-hang", f"Your tests were still running after {hang.seconds:g} s of real time{hang.at}. {hang_advice(hang)}")
     if isinstance(outcome, BaseException):

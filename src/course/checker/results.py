@@ -84,7 +84,3 @@ class ExerciseResult:
         fields["findings"] = [Finding(**f) for f in fields.get("findings", [])]
         return cls(**fields)
 
-
-def round_score(value: float) -> float:
-    """Scores are shown with two decimals; rounding here keeps totals and JSON consistent."""
-    return round(value + 1e-9, 2)

@@ -9,7 +9,7 @@ is flaky under another loop, Python version or timing.
 
 ``CourseLoop`` also ends deadlocks. When nothing is ready and no timer is pending, nothing in the
 course's tests can ever wake the loop again (they talk to in-process fakes, not sockets): the loop
-would block forever. It then sets one timer, ``IDLE_LIMIT`` seconds ahead, that cancels every task;
+would block forever. It then sets one timer, ``course.limits.IDLE_SECONDS`` ahead, that cancels every task;
 on virtual time that is instant, and the test fails instead of hanging the grader.
 
 ``CourseLoop`` breaks ties between timers due at the same time with a seeded random key when
@@ -26,9 +26,7 @@ import random
 from dataclasses import dataclass
 
 from course.checker import guard
-
-
-IDLE_LIMIT = 60.0
+from course.limits import IDLE_SECONDS
 
 
 @dataclass
@@ -63,20 +61,18 @@ class CourseLoop(asyncio.SelectorEventLoop):
         super().__init__()
         self._course_rng = random.Random(SCHEDULE.seed) if SCHEDULE.seed is not None else None
         self._course_counter = itertools.count()
-        self.deadlocked = False
 
     def _run_once(self) -> None:
         guard.beat()
         # A cancelled timer stays in the heap until asyncio sweeps it (every finished asyncio.timeout()
         # leaves one): only timers still due can wake the loop.
         if not self._ready and all(timer.cancelled() for timer in self._scheduled):  # type: ignore[attr-defined]
-            self.call_later(IDLE_LIMIT, self._course_unstick)
+            self.call_later(IDLE_SECONDS, self._course_unstick)
         super()._run_once()  # type: ignore[misc]
 
     def _course_unstick(self) -> None:
-        self.deadlocked = True
         for task in asyncio.all_tasks(self):
-            task.cancel(f"waited {IDLE_LIMIT:g} s for something that can never happen (a deadlock)")
+            task.cancel(f"waited {IDLE_SECONDS:g} s for something that can never happen (a deadlock)")
 
     def call_at(self, when, callback, *args, context=None):  # type: ignore[no-untyped-def, override]
         # The body of BaseEventLoop.call_at, with a timer that carries a tie-breaking key.

@@ -1,8 +1,14 @@
 """The grader's own verdicts: results for exercises whose checks could not run or cannot be trusted.
 
-Every one scores 0 and tells the learner what happened and what to change. The checks' own messages
-come from ``course.checker``; these cover what only the sandbox sees: a process that died, hung past
-every limit, changed the grader, wrote to the result channel, or a notebook that could not be read.
+Every one scores 0, has ``problem_kind`` "grader" (``ExerciseResult.start``), and tells the learner what
+happened and what to change. The checks' own messages come from ``course.checker``; these cover what
+only the sandbox sees: a process that died, hung past every limit, changed the grader, wrote to the
+result channel, or a notebook that could not be read.
+
+Which verdict applies is always decided from data (the exercise's kind, the watchdog's ``Hang``, what
+the result channel received, the exit status), never from a message's wording: the wording is for
+people and may change freely (tests/grading/test_rewording.py proves it). ``annotate`` is the one
+place that reads messages, and only to add explanations to them: it changes no score and no status.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ import signal
 from course.checker.guard import Hang, hang_advice
 from course.checker.results import ExerciseResult
 from course.exercises import Exercise
+from course.limits import MESSAGE_CHARS
 
 
 def zero(exercise: Exercise, problem: str) -> ExerciseResult:
@@ -118,7 +125,12 @@ _NAME_ERROR = re.compile(r"raised NameError")
 
 
 def sandbox_note(message: str) -> str:
-    """Explain an error the sandbox caused, where the learner sees it."""
+    """Explain an error the sandbox caused, where the learner sees it.
+
+    Presentation only: it matches the text of Python's own error messages (a refused connection, a
+    refused write, a ``NameError``) to append a sentence to the message, and decides nothing else: no
+    score, no status, no verdict depends on it. A message reworded so that no pattern matches only
+    loses the added sentence."""
     notes = []
     if _NETWORK.search(message):
         notes.append("During grading, code has no network access: use the client the exercise passes in.")
@@ -129,19 +141,16 @@ def sandbox_note(message: str) -> str:
     return " ".join([message, *notes]) if notes else message
 
 
-MESSAGE_LIMIT = 2000
-"""Characters of one message kept: an assertion message may quote a huge value the learner's code
-returned, and a result must stay far below the result channel's record limit."""
-
-
 def clip(message: str) -> str:
-    if len(message) <= MESSAGE_LIMIT:
+    """At most ``course.limits.MESSAGE_CHARS`` characters of ``message``, saying how many were cut."""
+    if len(message) <= MESSAGE_CHARS:
         return message
-    return f"{message[:MESSAGE_LIMIT]}… ({len(message) - MESSAGE_LIMIT} more characters cut)"
+    return f"{message[:MESSAGE_CHARS]}… ({len(message) - MESSAGE_CHARS} more characters cut)"
 
 
 def annotate(result: ExerciseResult) -> ExerciseResult:
-    """The result as the learner should read it: sandbox notes added, very long messages cut."""
+    """The result as the learner should read it: sandbox notes added, very long messages cut. Only
+    the text changes; scores, statuses and ``problem_kind`` are left as they are."""
     result.problem = clip(sandbox_note(result.problem)) if result.problem else ""
     for finding in result.findings:
         if finding.message:

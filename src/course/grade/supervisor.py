@@ -1,8 +1,9 @@
 """The warm supervisor: imports and warms the checker once, then forks one sandbox per exercise.
 
-``python -m course.grade.supervisor --jobs N`` reads jobs (JSON lines on standard input: an id, an
+``python -m course.grade.supervisor --parallel N`` reads jobs (JSON lines on standard input: an id, an
 exercise id, the source of its cell, the limits) and writes one JSON line per finished job to standard
 output, in the order they finish. It runs up to N sandboxes at once (one per core by default).
+``course.grade.pool.SandboxPool`` starts it and speaks this protocol.
 
 Starting Python and importing pytest, its plugins, httpx and the example package takes about a
 second; a check itself takes milliseconds. So the supervisor pays the imports once, runs one check of
@@ -10,9 +11,10 @@ every exercise on a placeholder answer (which imports and initialises what check
 its heap, and then forks: each sandbox starts with everything loaded, in a few milliseconds.
 
 The supervisor never runs learner code. It enforces the wall-clock limit (killing the sandbox's
-process group), reads the one result each sandbox sends over its own pipe (``course.grade.channel``),
-checks it against the registry (``course.grade.verify``), and reports a result of its own when the
-sandbox died, hung or sent anything suspicious (``course.grade.outcomes``).
+process group), reads the one result each sandbox sends over its own pipe (``trust.Receiver``),
+checks it against the registry (``trust.verified``), and reports a result of its own when the sandbox
+died, hung or sent anything suspicious (``course.grade.outcomes``). The sandbox's own code, from fork
+to exit, is ``course.grade.worker``.
 """
 
 from __future__ import annotations
@@ -35,11 +37,10 @@ from course.checker import check_source
 from course.checker.guard import set_guard
 from course.checker.results import ExerciseResult
 from course.exercises import Exercise, all_exercises, get
-from course.grade import outcomes, sandbox, tamper, worker
-from course.grade.channel import Receiver, new_secret
-from course.grade.limits import Limits
-from course.grade.verify import verified
-from course.grade.watchdog import WATCHDOG
+from course.grade import outcomes, sandbox, trust, worker
+from course.grade.trust import Receiver, new_secret, verified
+from course.grade.worker import WATCHDOG
+from course.limits import Limits, default_parallel
 
 
 def warm_up() -> None:
@@ -57,6 +58,8 @@ def warm_up() -> None:
 
 @dataclass
 class Running:
+    """One sandbox that has been forked and not yet reaped."""
+
     job: dict
     exercise: Exercise
     limits: Limits
@@ -69,11 +72,13 @@ class Running:
 
 
 class Supervisor:
-    def __init__(self, jobs: int, out=None) -> None:
-        self.jobs = max(1, jobs)
+    """The supervisor's loop: read jobs, fork sandboxes, reap them, write verified results."""
+
+    def __init__(self, parallel: int, out=None) -> None:
+        self.parallel = max(1, parallel)
         self.out = out or sys.stdout
         self.isolation = sandbox.probe()
-        self.baseline: tamper.Fingerprint = {}
+        self.baseline: trust.Fingerprint = {}
         self.pending: deque[dict] = deque()
         self.running: dict[int, Running] = {}
         self.selector = selectors.DefaultSelector()
@@ -86,7 +91,7 @@ class Supervisor:
         set_guard(WATCHDOG.guard)
         gc.collect()
         gc.freeze()  # forked sandboxes share these pages, and their collections skip them
-        self.baseline = tamper.fingerprint()
+        self.baseline = trust.fingerprint()
         assert threading.active_count() == 1, "the supervisor must be single-threaded to fork"
         return time.perf_counter() - start
 
@@ -103,7 +108,7 @@ class Supervisor:
         self.selector.register(stdin.fileno(), selectors.EVENT_READ, "jobs")
         buffer, reading = b"", True
         while reading or self.pending or self.running:
-            while self.pending and len(self.running) < self.jobs:
+            while self.pending and len(self.running) < self.parallel:
                 self.start(self.pending.popleft())
             for key, _ in self.selector.select(timeout=self._timeout()):
                 if key.data == "wake":
@@ -201,6 +206,8 @@ class Supervisor:
         self.out.flush()
 
     def verdict(self, running: Running, exit_code: int) -> ExerciseResult:
+        """Verification: the sandbox's result if the channel and the registry vouch for it; otherwise
+        the grader's own verdict, decided from what the channel received and how the process ended."""
         exercise, received = running.exercise, running.receiver.received
         if received.forged:
             return outcomes.forged(exercise, received.forged)
@@ -249,12 +256,12 @@ def _readable(fd: int) -> bool:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m course.grade.supervisor")
-    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--parallel", type=int, default=default_parallel(), help="sandboxes run at once")
     parser.add_argument("--parent", type=int, default=None, help="end when this process ends")
     args = parser.parse_args(argv)
     if args.parent is not None:
         sandbox.die_with_parent(args.parent, signal.SIGTERM)
-    supervisor = Supervisor(args.jobs)
+    supervisor = Supervisor(args.parallel)
     for name in ("SIGTERM", "SIGINT"):  # the grader gone, or Ctrl-C at its terminal
         signal.signal(getattr(signal, name), supervisor.stop)
     warm = supervisor.prepare()

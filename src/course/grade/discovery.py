@@ -1,4 +1,4 @@
-"""Find what to grade: a notebook, a folder of notebooks, or a folder of submissions.
+"""Discovery: find what to grade, and whose it is: a notebook, a folder of notebooks, or a class.
 
 A class's submissions are laid out as ``<submissions>/<student>/<exercise notebook>.ipynb``: the student
 is the name of the folder right below the one given (notebooks deeper down count for that student).

@@ -1,8 +1,9 @@
-"""The grader's side of the supervisor: start it, feed it exercises, collect verified results.
+"""The grader's side of the sandboxes: one warm supervisor process, fed jobs, returning verified results.
 
-The process that calls ``Grader`` (the ``course`` command, or a test) never imports learner code and
-never forks: it starts ``python -m course.grade.supervisor`` with a clean environment, sends jobs a
-few at a time (so neither side ever blocks on a full pipe), and reads results as they finish.
+The process that grades (the ``course`` command, or a test) never runs learner code and never forks:
+``SandboxPool`` starts ``python -m course.grade.supervisor`` with a clean environment, sends it jobs
+(one exercise cell each) a few at a time, so that neither side ever blocks on a full pipe, and reads
+each result as its sandbox finishes. The supervisor runs up to ``parallel`` sandboxes at once.
 """
 
 from __future__ import annotations
@@ -18,10 +19,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from course.checker.results import ExerciseResult
-from course.grade.limits import Limits
-
-LIVENESS_MARGIN = 30.0
-"""Seconds past the longest wall-clock limit after which a silent supervisor is declared broken."""
+from course.limits import SUPERVISOR_SILENCE_SECONDS, SUPERVISOR_START_SECONDS, Limits, default_parallel
 
 
 class GraderError(RuntimeError):
@@ -30,48 +28,58 @@ class GraderError(RuntimeError):
 
 @dataclass(frozen=True)
 class Job:
+    """One exercise cell to check in a sandbox."""
+
     key: object  # anything the caller uses to find the result again
     exercise_id: str
-    source: str | None
+    source: str
     limits: Limits
 
 
 @dataclass(frozen=True)
 class Done:
+    """A job's verified result, and what its sandbox cost."""
+
     job: Job
     result: ExerciseResult
     wall: float  # seconds from fork to verdict
     cpu: float  # CPU seconds the sandbox used
 
 
-class Grader:
-    """One warm supervisor. Use as a context manager; ``run`` may be called many times."""
+class SandboxPool:
+    """One warm supervisor and the sandboxes it forks. Use as a context manager; ``run`` may be
+    called many times."""
 
-    def __init__(self, jobs: int | None = None) -> None:
-        self.jobs = jobs or os.cpu_count() or 1
+    def __init__(self, parallel: int | None = None) -> None:
+        self.parallel = parallel or default_parallel()
         self._folder = tempfile.TemporaryDirectory(prefix="course-grader-")
         self._buffer = b""
         self._stderr = open(Path(self._folder.name) / "supervisor.log", "w+b")  # noqa: SIM115
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "course.grade.supervisor", "--jobs", str(self.jobs), "--parent", str(os.getpid())],
+            [sys.executable, "-m", "course.grade.supervisor", "--parallel", str(self.parallel),
+             "--parent", str(os.getpid())],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self._stderr,
             cwd=self._folder.name,
             env=_clean_environment(self._folder.name),
         )
-        ready = self._read_line(timeout=120.0)
+        ready = self._read_line(timeout=SUPERVISOR_START_SECONDS)
         self.isolation: dict = ready["isolation"]
         self.warm_up_seconds: float = ready["warm_up"]
+
+    @property
+    def alive(self) -> bool:
+        return self._process.poll() is None
 
     def run(self, jobs: Iterable[Job], on_done: Callable[[Done], None] | None = None) -> list[Done]:
         """Grade every job, in parallel; results in the order the jobs were given."""
         queue = list(jobs)
         by_id: dict[int, Done] = {}
         sent = 0
-        window = 2 * self.jobs  # enough to keep every sandbox busy; never enough to fill a pipe
+        window = 2 * self.parallel  # enough to keep every sandbox busy; never enough to fill a pipe
         # Some sandbox finishes (or is killed) within its wall-clock limit: silence beyond that is a fault.
-        timeout = max((j.limits.seconds_per_exercise for j in queue), default=0.0) + LIVENESS_MARGIN
+        timeout = max((j.limits.seconds_per_exercise for j in queue), default=0.0) + SUPERVISOR_SILENCE_SECONDS
         while len(by_id) < len(queue):
             while sent < len(queue) and sent - len(by_id) < window:
                 job = queue[sent]
@@ -96,7 +104,7 @@ class Grader:
         self._stderr.close()
         self._folder.cleanup()
 
-    def __enter__(self) -> Grader:
+    def __enter__(self) -> SandboxPool:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -1,8 +1,11 @@
 """Build submissions for trying the grader: the course's notebooks with some cells swapped.
 
-The grader's corpus of bad submissions (tests/grading/corpus) and the throughput benchmark
-(scripts/benchmark_grading.py) both start from the committed solutions or exercises and change only
-what a case is about, so that every other exercise of the submission shows that it was still graded.
+The grader's corpus of bad submissions (tests/grading/corpus), the learner attempts
+(tests/test_learner_attempts.py) and the throughput benchmark (scripts/benchmark_grading.py) all start
+from the committed solutions or exercises and change only what a case is about, so that every other
+exercise of the submission shows that it was still graded. Only tests and the benchmark use it, so it
+lives here, not in the ``course`` package; it imports nothing from the tests (no conftest, no
+fixtures), so a script can import it as ``grading.synthetic`` with tests/ on ``sys.path``.
 
 A change is written as cells in a small text file: cells are separated by lines ``# %%``; a cell
 carrying an exercise's marker line replaces that exercise's cell; a cell without one is inserted
