@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 import nbformat
@@ -30,6 +31,8 @@ def refresh(path: Path) -> None:
 
 def main(argv: list[str]) -> int:
     os.environ.pop("CI", None)  # the kernel inherits this process's environment
+    # An empty progress state, so a stored `course.progress()` never shows the maintainer's own.
+    os.environ["COURSE_STATE_DIR"] = tempfile.mkdtemp(prefix="course-state-")
     paths = [Path(a).resolve() for a in argv] or sorted(
         [*ROOT.glob("notebooks/*.ipynb"), *ROOT.glob("solutions/*.ipynb")]
     )

@@ -1,4 +1,5 @@
-"""The course toolkit: what a notebook imports (``setup``, ``check``) and the ``course`` command.
+"""The course toolkit: what a notebook imports (``setup``, ``check``, ``hint``, ``progress``) and the
+``course`` command.
 
 Kept import-light on purpose: ``import course`` loads nothing heavy, so the grader and the command
 line start fast. The example code that learners test lives in the separate ``catalog`` package.
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["setup", "check"]
+__all__ = ["setup", "check", "hint", "progress"]
 
 
 def setup(*, quiet: bool = False) -> None:
@@ -23,3 +24,18 @@ def check(exercise_id: str | None = None) -> Any:
     from course.checker import check_in_notebook
 
     return check_in_notebook(exercise_id)
+
+
+def hint(exercise_id: str | None = None) -> Any:
+    """The next hint for an exercise: the same tiers as ``check()``, one more each time you ask."""
+    from course.checker import _hints
+    from course.learner_progress import hint as _hint
+
+    return _hint(exercise_id, _hints.last)
+
+
+def progress(chapter: int | None = None) -> Any:
+    """Every exercise of the course (or of one chapter) as done, attempted or not started, with points."""
+    from course.learner_progress import report
+
+    return report(chapter)

@@ -4,7 +4,9 @@
     course grade PATH... [--format F]       grade notebooks, folders of them, or a class's submissions
     course generate [--check]               write exercises/ from solutions/
     course list                             every exercise: id, kind, points, title
-    course lab                              open the course in JupyterLab
+    course lab                              open the course in JupyterLab (its start page)
+    course progress                         every exercise: done, attempted or not started, with points
+    course hint ID                          the next hint for an exercise (one more each time)
 
 Exit codes: 0 done (for ``check``: every exercise passes; for ``grade``: every submission graded,
 whatever the scores, unreadable notebooks inside folders included, as 0); 1 ``check`` found
@@ -46,16 +48,15 @@ def _feedback_text(grades) -> str:
 
 
 def _limits(args: argparse.Namespace):
-    from course.grade import Limits
+    from course.limits import Limits, MiB
 
-    mib = 1024**2
     return Limits(
         check_seconds=args.check_timeout,
         tests_seconds=args.tests_timeout,
         seconds_per_exercise=args.exercise_timeout,
-        memory_bytes=args.memory_mb * mib,
+        memory_bytes=args.memory_mb * MiB,
         cpu_seconds=args.cpu_seconds,
-        file_bytes=args.file_size_mb * mib,
+        file_bytes=args.file_size_mb * MiB,
         open_files=args.open_files,
     )
 
@@ -63,8 +64,8 @@ def _limits(args: argparse.Namespace):
 def _grade(args: argparse.Namespace, *, progress: bool, limits=None):
     """Grade ``args.paths``; ``(grades, None)``, or ``(None, exit code)`` after printing why not."""
     from course.exercises import UnknownExercise, get
-    from course.grade import GraderError, Limits, grade_class, shared_grader
-    from course.grade.progress import Progress
+    from course.grade import GraderError, Limits, grade_class, shared_pool
+    from course.grade.report import Progress
     from course.notebooks import NotebookError
 
     bar = Progress("grading") if progress else None
@@ -73,8 +74,8 @@ def _grade(args: argparse.Namespace, *, progress: bool, limits=None):
             args.exercise = args.exercise.strip()
             get(args.exercise)
         jobs = getattr(args, "jobs", None)
-        grades = grade_class([Path(p) for p in args.paths], limits or Limits(), jobs=jobs, only=args.exercise,
-                             grader=None if jobs else shared_grader, on_progress=bar)
+        grades = grade_class([Path(p) for p in args.paths], limits or Limits(), parallel=jobs, only=args.exercise,
+                             pool=None if jobs else shared_pool, on_progress=bar)
     except (NotebookError, UnknownExercise) as exc:
         print(f"course: {exc}", file=sys.stderr)
         return None, EXIT_BAD_INPUT
@@ -104,8 +105,9 @@ def chapter_exercises_of(path: Path):
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from course.checker.hints import first_hint
+    from course.checker.hints import failure, first_hint
     from course.exercises import get
+    from course.learner_progress import record
 
     grades, failed = _grade(args, progress=False)
     if grades is None:
@@ -113,6 +115,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     results = [r for n in grades.notebooks for r in n.results]
     for result in results:  # a learner at a terminal: the first hint for what failed
         result.hint = first_hint(get(result.exercise_id), result)
+        record(result, None if result.status == "passed" else (failure(get(result.exercise_id), result)[0], 1))
     if args.format == "json":
         print(json.dumps({"notebooks": [g.to_dict() for g in grades.notebooks]}, indent=2))
     else:
@@ -122,7 +125,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_grade(args: argparse.Namespace) -> int:
     from course.grade import report
-    from course.grade.submissions import discover
+    from course.grade.discovery import discover
     from course.notebooks import NotebookError
 
     if args.format == "gradescope":  # one student per results.json: say so before grading anyone
@@ -163,6 +166,25 @@ def cmd_list(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_progress(args: argparse.Namespace) -> int:
+    from course.learner_progress import report, state_path
+
+    print(repr(report()))
+    print(f"(recorded in {state_path()})")
+    return EXIT_OK
+
+
+def cmd_hint(args: argparse.Namespace) -> int:
+    from course.learner_progress import hint
+
+    shown = hint(args.exercise_id)
+    if shown.problem:
+        print(f"course: {shown.text}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(repr(shown))
+    return EXIT_OK
+
+
 def cmd_lab(args: argparse.Namespace) -> int:
     from course.lab import open_lab
 
@@ -181,6 +203,9 @@ def parser() -> argparse.ArgumentParser:
     g.add_argument("--check", action="store_true", help="only report stale exercise notebooks (exit 1 if any)")
     sub.add_parser("list", help="list every exercise")
     sub.add_parser("lab", help="open the course in JupyterLab (other options go to `jupyter lab`)")
+    sub.add_parser("progress", help="every exercise: done, attempted or not started, with points")
+    h = sub.add_parser("hint", help="the next hint for an exercise (the same tiers as check, one more each time)")
+    h.add_argument("exercise_id", metavar="ID", help="the exercise, e.g. 01-forgotten-await")
     return p
 
 
@@ -198,10 +223,10 @@ def _positive(kind):  # noqa: ANN001, ANN202 - int or float
 
 
 def _grade_parser(sub) -> None:  # noqa: ANN001 - argparse's private subparsers type
-    from course.grade.limits import Limits
     from course.grade.report import FORMATS
+    from course.limits import Limits, MiB
 
-    d = Limits()
+    d = Limits()  # every default is the table's (course.limits)
     g = sub.add_parser(
         "grade",
         help="grade exercise notebooks, folders of them, or a class (<folder>/<student>/<notebook>.ipynb)",
@@ -220,12 +245,12 @@ def _grade_parser(sub) -> None:  # noqa: ANN001 - argparse's private subparsers 
                    help=f"real-time seconds for all runs of a learner's tests (default {d.tests_seconds:g})")
     g.add_argument("--exercise-timeout", type=_positive(float), default=d.seconds_per_exercise, metavar="S",
                    help=f"wall clock for one exercise's process, then it is killed (default {d.seconds_per_exercise:g})")
-    g.add_argument("--memory-mb", type=_positive(int), default=d.memory_bytes // 1024**2, metavar="MB",
-                   help=f"address space per exercise (default {d.memory_bytes // 1024**2})")
+    g.add_argument("--memory-mb", type=_positive(int), default=d.memory_bytes // MiB, metavar="MB",
+                   help=f"address space per exercise (default {d.memory_bytes // MiB})")
     g.add_argument("--cpu-seconds", type=_positive(int), default=d.cpu_seconds, metavar="S",
                    help=f"CPU time per exercise (default {d.cpu_seconds})")
-    g.add_argument("--file-size-mb", type=_positive(int), default=d.file_bytes // 1024**2, metavar="MB",
-                   help=f"largest file an exercise may write (default {d.file_bytes // 1024**2})")
+    g.add_argument("--file-size-mb", type=_positive(int), default=d.file_bytes // MiB, metavar="MB",
+                   help=f"largest file an exercise may write (default {d.file_bytes // MiB})")
     g.add_argument("--open-files", type=_positive(int), default=d.open_files, metavar="N",
                    help=f"open file descriptors per exercise (default {d.open_files})")
 
@@ -245,6 +270,10 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_generate(args)
     if args.command == "list":
         return cmd_list(args)
+    if args.command == "progress":
+        return cmd_progress(args)
+    if args.command == "hint":
+        return cmd_hint(args)
     return cmd_lab(args)
 
 

@@ -1,7 +1,8 @@
 """``course lab``: open the course in JupyterLab, settled for a first-time learner.
 
 JupyterLab asks a new user whether to fetch Jupyter news; a course's learner has no use for the
-question, so the virtual environment's settings overrides answer it. The first chapter opens.
+question, so the virtual environment's settings overrides answer it. The start page opens: what the
+course covers, the chapter map, and how to check an exercise and see progress.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import sys
 from pathlib import Path
 
 OVERRIDES = {"@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": False}}
-FIRST_CHAPTER = "notebooks/01_async_basics.ipynb"
+START_PAGE = "notebooks/00_start.ipynb"
 
 
 def write_overrides(prefix: Path = Path(sys.prefix)) -> Path:
@@ -27,14 +28,14 @@ def write_overrides(prefix: Path = Path(sys.prefix)) -> Path:
 
 
 def lab_command(root: Path, extra: list[str], *, as_root: bool | None = None) -> list[str]:
-    """``jupyter lab`` serving the course folder and opening the first chapter.
+    """``jupyter lab`` serving the course folder and opening the start page.
 
     As root (a container, a teaching VM), JupyterLab refuses to start without ``--allow-root``; a
     learner there has no other account to switch to, so the course passes it.
     """
     as_root = (os.geteuid() == 0) if as_root is None else as_root
     root_flag = ["--allow-root"] if as_root else []
-    return [sys.executable, "-m", "jupyter", "lab", f"--ServerApp.root_dir={root}", *root_flag, *extra, str(root / FIRST_CHAPTER)]
+    return [sys.executable, "-m", "jupyter", "lab", f"--ServerApp.root_dir={root}", *root_flag, *extra, str(root / START_PAGE)]
 
 
 def open_lab(root: Path, extra: list[str]) -> int:

@@ -4,7 +4,7 @@ import json
 import sys
 from pathlib import Path
 
-from course.lab import FIRST_CHAPTER, lab_command, write_overrides
+from course.lab import START_PAGE, lab_command, write_overrides
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -21,10 +21,11 @@ def test_overrides_turn_off_the_news_question_and_keep_other_settings(tmp_path):
     assert json.loads(path.read_text()) == settings
 
 
-def test_the_command_serves_the_course_folder_and_opens_the_first_chapter():
+def test_the_command_serves_the_course_folder_and_opens_the_start_page():
     command = lab_command(ROOT, ["--no-browser"], as_root=False)
     assert "--allow-root" not in command
     assert "--allow-root" in lab_command(ROOT, [], as_root=True)
     assert command[:4] == [sys.executable, "-m", "jupyter", "lab"]
     assert f"--ServerApp.root_dir={ROOT}" in command and "--no-browser" in command
-    assert command[-1] == str(ROOT / FIRST_CHAPTER) and (ROOT / FIRST_CHAPTER).is_file()
+    assert command[-1] == str(ROOT / START_PAGE) and (ROOT / START_PAGE).is_file()
+    assert START_PAGE == "notebooks/00_start.ipynb"

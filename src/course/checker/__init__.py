@@ -17,12 +17,11 @@ from course.checker.feedback import Feedback
 from course.checker.learner_tests import check_tests
 from course.checker.results import ExerciseResult
 from course.exercises import MARKER, Exercise, UnknownExercise, get
+from course.limits import LOAD_SECONDS
 
 __all__ = ["check_source", "check_in_notebook", "find_cell", "ExerciseResult", "Feedback"]
 
 _hints = HintState()
-
-LOAD_TIME_LIMIT = 5.0
 
 _CHECK_CALL = re.compile(r"^\s*course\.check\(", re.MULTILINE)
 
@@ -51,11 +50,11 @@ def check_source(exercise: Exercise, source: str, *, in_thread: bool = False) ->
     def load() -> None:
         box.append(load_answer(source, exercise.id))
 
-    finished, error = run_guarded(load, LOAD_TIME_LIMIT)
+    finished, error = run_guarded(load, LOAD_SECONDS)
     error = error if isinstance(error, BaseException) else None
     if not finished:
         return result.cannot_check("load-hang", (
-            f"Running the exercise cell took more than {LOAD_TIME_LIMIT:g} s. Does it run a loop or a "
+            f"Running the exercise cell took more than {LOAD_SECONDS:g} s. Does it run a loop or a "
             "long computation at the top level? Define functions in the cell; do not call them there."
         ))
     if isinstance(error, AnswerProblem):
@@ -120,4 +119,6 @@ def check_in_notebook(exercise_id: object = None) -> Feedback:
         )))
     result = check_source(exercise, source, in_thread=True)
     result.hint = _hints.next_hint(exercise, result)
-    return Feedback(result)
+    from course.learner_progress import record  # the progress file (course.progress()); never raises
+
+    return Feedback(result, attempts=record(result, _hints.last.get(exercise.id)))

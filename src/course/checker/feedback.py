@@ -18,7 +18,16 @@ def _score(value: float) -> str:
     return f"{value:g}"
 
 
-def as_text(result: ExerciseResult) -> str:
+def stuck_line(result: ExerciseResult, attempts: int) -> str:
+    """After a second unsuccessful check, where the answer is (the learner is asked to try first)."""
+    if result.status == "passed" or attempts < 2 or not result.exercise_id[:2].isdigit():
+        return ""
+    from course.learner_progress import solution_notebook
+
+    return f"Stuck? The answer is in {solution_notebook(result.exercise_id)}; try the hints first."
+
+
+def as_text(result: ExerciseResult, attempts: int = 0) -> str:
     lines = [
         f"{result.exercise_id}: {result.title}",
         f"{_HEADLINES[result.status]}: {_score(result.score)}/{_score(result.max_score)} points",
@@ -30,10 +39,12 @@ def as_text(result: ExerciseResult) -> str:
         lines.append(f"  {mark} {finding.name}" + (f": {finding.message}" if finding.message else ""))
     if result.hint and result.status != "passed":
         lines.append(f"  Hint: {result.hint}")
+    if stuck_line(result, attempts):
+        lines.append(f"  {stuck_line(result, attempts)}")
     return "\n".join(lines)
 
 
-def as_html(result: ExerciseResult) -> str:
+def as_html(result: ExerciseResult, attempts: int = 0) -> str:
     colour = {"passed": "#1a7f37", "partial": "#9a6700", "failed": "#9a6700", "error": "#9a6700"}[result.status]
     parts = [
         f'<div style="border-left:4px solid {colour};padding:4px 10px">',
@@ -52,6 +63,8 @@ def as_html(result: ExerciseResult) -> str:
         parts.append("</ul>")
     if result.hint and result.status != "passed":
         parts.append(f"<p><b>Hint:</b> {html.escape(result.hint)}</p>")
+    if stuck_line(result, attempts):
+        parts.append(f"<p>{html.escape(stuck_line(result, attempts))}</p>")
     parts.append("</div>")
     return "".join(parts)
 
@@ -59,11 +72,12 @@ def as_html(result: ExerciseResult) -> str:
 class Feedback:
     """What ``check()`` returns: Jupyter shows the HTML, a terminal or a text log the text."""
 
-    def __init__(self, result: ExerciseResult) -> None:
+    def __init__(self, result: ExerciseResult, attempts: int = 0) -> None:
         self.result = result
+        self.attempts = attempts  # checks of this exercise so far, from the progress file
 
     def _repr_html_(self) -> str:
-        return as_html(self.result)
+        return as_html(self.result, self.attempts)
 
     def __repr__(self) -> str:
-        return as_text(self.result)
+        return as_text(self.result, self.attempts)
