@@ -25,7 +25,7 @@ import pytest
 from course.checker import check_source
 from course.exercises import get
 from course.grade import Limits, grade_class
-from course.grade.synthetic import write_submission
+from grading.synthetic import write_submission  # tests/grading/synthetic.py
 
 HERE = Path(__file__).resolve().parent / "attempts"
 ROOT = HERE.parents[1]

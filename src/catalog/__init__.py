@@ -10,6 +10,12 @@ is written, so that the notebooks have something realistic to test:
 - ``inventory_value`` / ``low_stock`` / ``price_table`` (report.py): business logic that
   awaits the client.
 - ``StockWatcher`` (watcher.py): a background task with a queue and a lifecycle.
+- ``set_stock_levels`` (pipeline.py): a producer/consumer pipeline, a queue and a pool of
+  workers ended by sentinels.
+- ``StockKeeper`` (keeper.py): read-modify-write adjustments under a lock per sku, and waiters
+  woken by a Condition.
+- ``RestockNotifier`` (restock.py): waits for a product to come back in stock; bound to the
+  event loop it was started on.
 - ``FakeCatalog`` (fake_server.py): an in-process fake of the service (a plain ASGI app)
   with injectable latency, failures and hangs, so tests run the real client end to end,
   with no network, on virtual time.
@@ -26,15 +32,21 @@ from catalog.models import Product
 from catalog.report import inventory_value, low_stock, price_table
 from catalog.backoff import backoff_delays, retry
 from catalog.watcher import StockChange, StockWatcher
+from catalog.restock import RestockNotifier
+from catalog.pipeline import set_stock_levels
+from catalog.keeper import InsufficientStock, StockKeeper
 
 __all__ = [
     "CatalogClient",
     "CatalogError",
     "FakeCatalog",
+    "InsufficientStock",
     "NotFound",
     "Product",
+    "RestockNotifier",
     "RetriesExhausted",
     "StockChange",
+    "StockKeeper",
     "StockWatcher",
     "TransientError",
     "backoff_delays",
@@ -43,4 +55,5 @@ __all__ = [
     "low_stock",
     "price_table",
     "retry",
+    "set_stock_levels",
 ]

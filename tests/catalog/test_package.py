@@ -6,10 +6,13 @@ PUBLIC = [
     "CatalogClient",
     "CatalogError",
     "FakeCatalog",
+    "InsufficientStock",
     "NotFound",
     "Product",
+    "RestockNotifier",
     "RetriesExhausted",
     "StockChange",
+    "StockKeeper",
     "StockWatcher",
     "TransientError",
     "backoff_delays",
@@ -18,6 +21,7 @@ PUBLIC = [
     "low_stock",
     "price_table",
     "retry",
+    "set_stock_levels",
 ]
 
 

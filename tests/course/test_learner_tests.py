@@ -140,8 +140,9 @@ def test_a_first_test_that_is_sync_does_not_cost_marks():
     # that ran before any async one (course.cell_plugin works around it).
     solution = (Path(__file__).parents[2] / "solutions" / "02_pytest_asyncio.ipynb")
     source = ExerciseNotebook(solution, read_cells(solution), (RETRY,)).answer(RETRY)
-    sync_first = "def test_retry_is_a_coroutine_function():\n    assert inspect.iscoroutinefunction(retry)\n\n\n"
-    result = check_source(RETRY, "import inspect\n" + source.replace("# BEGIN SOLUTION\n", "# BEGIN SOLUTION\n" + sync_first))
+    sync_first = ("import inspect\n\n\ndef test_retry_is_a_coroutine_function():\n"
+                  "    assert inspect.iscoroutinefunction(retry)\n\n\n")
+    result = check_source(RETRY, source.replace("# BEGIN SOLUTION\n", "# BEGIN SOLUTION\n" + sync_first))
     assert result.score == RETRY.points, result
 
 

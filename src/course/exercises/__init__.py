@@ -17,6 +17,10 @@ __all__ = ["MARKER", "Check", "Exercise", "Variant", "UnknownExercise", "all_exe
 CHAPTER_MODULES = (
     "course.exercises.ch01_async_basics",
     "course.exercises.ch02_pytest_asyncio",
+    "course.exercises.ch03_fixtures",
+    "course.exercises.ch06_concurrency",
+    "course.exercises.ch04_mocking",
+    "course.exercises.ch05_pitfalls",
 )
 
 
@@ -44,6 +48,7 @@ def all_exercises() -> tuple[Exercise, ...]:
     found: list[Exercise] = []
     for name in CHAPTER_MODULES:
         found.extend(import_module(name).EXERCISES)
+    found.sort(key=lambda e: e.chapter)  # chapter order, whatever order the modules are listed in
     ids = [e.id for e in found]
     duplicates = sorted({i for i in ids if ids.count(i) > 1})
     if duplicates:
