@@ -32,6 +32,7 @@ from pathlib import Path
 import _pytest
 import pluggy
 import pytest
+from _pytest.fixtures import FixtureLookupError
 from pytest_asyncio import is_async_test
 
 _INTERNAL_DIRS = tuple(str(Path(mod.__file__).parent) + os.sep for mod in (_pytest, pluggy))
@@ -80,6 +81,14 @@ def short_message(exc: BaseException) -> str:
     root = exc
     while root.__cause__ is not None:
         root = root.__cause__
+    if isinstance(root, FixtureLookupError):  # pytest's own wording, not the exception's repr
+        lines = [root.formatrepr().errorstring.splitlines()[0]]
+        if root.argname == "event_loop":
+            lines.append(
+                "pytest-asyncio 1.0 removed the `event_loop` fixture: inside an async test, use "
+                "`asyncio.get_running_loop()`; to share a loop, give the tests a `loop_scope`."
+            )
+        return "\n".join(lines)
     lines = [f"{type(root).__name__}: {_ADDRESS.sub('', str(root))}"]
     if isinstance(exc, pytest.PytestUnraisableExceptionWarning):
         lines.append(

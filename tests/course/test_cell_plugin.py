@@ -126,3 +126,22 @@ def test_other_cells_keep_the_real_clock_unless_marked(tmp_path, monkeypatch):
                 assert request.node.get_closest_marker("looptime") is None
         """)
         assert reports == {"test_not_on_virtual_time": "passed"} and code == 0, cell
+
+
+def test_a_missing_fixture_reads_as_pytest_words_it_and_the_removed_event_loop_is_explained(tmp_path):
+    from course.cell_plugin import short_message
+
+    failures: list[str] = []
+
+    class Longrepr:
+        def pytest_runtest_logreport(self, report):
+            if report.failed:
+                failures.append(str(report.longrepr))
+
+    module = tmp_path / "test_cell_fixture.py"
+    module.write_text("async def test_old_style(event_loop):\n    assert event_loop is not None\n")
+    pytest.main([*pytest_args_for_cells(tmp_path), "-p", "no:terminal", "--import-mode=importlib", str(module)],
+                plugins=[Longrepr()])
+    assert failures and failures[0].startswith("fixture 'event_loop' not found")
+    assert "pytest-asyncio 1.0 removed the `event_loop` fixture" in failures[0]
+    assert "FixtureRequest" not in failures[0] and short_message(ValueError("x")) == "ValueError: x"
