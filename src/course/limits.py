@@ -47,9 +47,10 @@ the notebook's thread guard (``StopCheck`` raised again and again) and the sandb
 microseconds; a second only matters for code that swallows the interruption."""
 
 SLOW_STEP_SECONDS = 0.25
-"""Real seconds one step of a task may hold a check's event loop before the check fails for blocking
-it (``course.checker.hygiene``). A correct answer's steps take microseconds; the margin is for a step
-preempted on a loaded machine."""
+"""CPU seconds one step of a task may spend holding a check's event loop before the check fails for
+blocking it (``course.checker.hygiene``). CPU time of the check's thread, not the wall clock, so a step
+that merely waits for a core on a loaded machine is never blamed; a correct answer's steps take
+microseconds. (A learner's ``time.sleep`` is caught on its own, whatever its length.)"""
 
 # -- Virtual time --------------------------------------------------------------------------------
 

@@ -10,8 +10,8 @@ them and turns it into one message that names the mistake, the fix, and what it 
   cancels it silently);
 * "Task exception was never retrieved": **the check fails** (an error was raised and lost);
 * the event loop **blocked** by learner code: a ``time.sleep`` called while the check's loop runs, or
-  any step of a task that held the loop for ``SLOW_STEP`` seconds of real time (sync I/O, a long
-  computation): **the check fails** (chapter 1's classic pitfall: nothing else could run meanwhile,
+  any step of a task that held the loop for ``SLOW_STEP`` seconds of CPU time (a long computation,
+  busy waiting): **the check fails** (chapter 1's classic pitfall: nothing else could run meanwhile,
   though the result may be right);
 * an ``httpx.AsyncClient`` never closed, or any other ``ResourceWarning`` (an unclosed file, socket
   or transport): **a warning that costs nothing** (the result is right; only resources leaked).
@@ -77,8 +77,8 @@ class Observer:
         if any(m.message.startswith("`time.sleep(") for m in self.mistakes):
             return  # already named, with its line
         self._add(
-            f"{what} held the event loop for {seconds:.1f} s of real time without awaiting (a blocking "
-            "call: sync I/O, `time.sleep`, or a long computation): nothing else could run meanwhile. Await "
+            f"{what} held the event loop for {seconds:.1f} s of CPU time without awaiting (a long "
+            "computation, or a loop waiting without `await`): nothing else could run meanwhile. Await "
             "the async version, or run blocking work with `await asyncio.to_thread(...)`",
             True,
         )
