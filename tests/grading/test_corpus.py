@@ -15,9 +15,10 @@ from course.grade import Limits, grade_class
 
 from .corpus import Case, load, names
 
-# cpu_seconds well below seconds_per_exercise: on a loaded machine a CPU-bound sandbox gets a fraction of
-# a core, and the CPU limit must still come first for the case that tests it (cpu-in-c-code).
-LIMITS = Limits(check_seconds=0.5, tests_seconds=3.0, seconds_per_exercise=8.0, cpu_seconds=2)
+# Small limits keep the corpus fast, but a correct check must never come near check_seconds on a loaded
+# 2-core machine (0.5 s did, now and then). cpu_seconds well below seconds_per_exercise: a CPU-bound
+# sandbox gets a fraction of a core under load, and the CPU limit must still come first (cpu-in-c-code).
+LIMITS = Limits(check_seconds=1.5, tests_seconds=5.0, seconds_per_exercise=8.0, cpu_seconds=2)
 KILL_MARGIN = 5.0
 """Seconds past the wall-clock limit that a sandbox may take to be killed and reaped; a hang beyond
 that would mean the limit is not enforced."""
