@@ -43,6 +43,17 @@ def run(make_coro: Callable[[], Awaitable[Any]], *, limit: float = VIRTUAL_LIMIT
     with asyncio.Runner(loop_factory=lambda: looptime.new_event_loop(start=0.0)) as runner:
         loop = runner.get_loop()
         loop.set_exception_handler(hygiene.loop_exception_handler)
+        # Every task the check's code creates, held strongly: a task nobody references can be
+        # garbage-collected while it is pending (sooner on 3.14's incremental collector), and then
+        # "a task still pending when the check ended" would depend on when the collector ran.
+        created: list[asyncio.Task[Any]] = []
+
+        def task_factory(loop: asyncio.AbstractEventLoop, coro: Any, **kwargs: Any) -> asyncio.Task[Any]:
+            task = asyncio.Task(coro, loop=loop, **kwargs)
+            created.append(task)
+            return task
+
+        loop.set_task_factory(task_factory)
         run_once = loop._run_once  # type: ignore[attr-defined]
         stuck: list[tuple[str, str]] = []  # (why, where), once the check is given up on
         spin = {"time": -1.0, "count": 0}
@@ -102,6 +113,6 @@ def run(make_coro: Callable[[], Awaitable[Any]], *, limit: float = VIRTUAL_LIMIT
             finally:
                 handle.cancel()
                 if not stuck:  # after a deadlock every task is pending: that is already the message
-                    hygiene.tasks_left_pending(t for t in asyncio.all_tasks(loop) if t is not main and not t.done())
+                    hygiene.tasks_left_pending(t for t in created if t is not main and not t.done())
 
         return runner.run(guarded())  # looptime.new_event_loop() starts with virtual time enabled
