@@ -360,7 +360,7 @@ class Row:
     exercises_ok: bool = False
     sandbox: str = "?"
     seconds: dict[str, float] = field(default_factory=dict)
-    reasons: list[tuple[int, str]] = field(default_factory=list)
+    reasons: list[tuple[str, int]] = field(default_factory=list)
 
     @property
     def green(self) -> bool:
@@ -425,7 +425,7 @@ def pytest_summary(text: str, code: int) -> tuple[str, bool]:
     return shown or counts, code == 0 and not found.get("failed") and not found.get("errors") and not found.get("error")
 
 
-def failure_reasons(text: str, top: int = 6) -> list[tuple[int, str]]:
+def failure_reasons(text: str, top: int = 6) -> list[tuple[str, int]]:
     """The distinct reasons of the failed tests, most frequent first: the first ``E`` line of each
     section under FAILURES / ERRORS (the exception or warning and its message), else its first line."""
     reasons: Counter[str] = Counter()
@@ -442,7 +442,7 @@ def failure_reasons(text: str, top: int = 6) -> list[tuple[int, str]]:
             continue
         if not inside:
             continue
-        if re.match(r"^_{3,} .+ _{3,}$", line):
+        if re.match(r"^_+ .+ _+$", line):
             section = []
             sections.append(section)
         elif section is not None:
@@ -650,7 +650,7 @@ def main(argv: list[str] | None = None) -> int:
     print()
     for r in rows:
         print(f"{r.version or r.python}: log {r.log}")
-        for count, why in r.reasons:
+        for why, count in r.reasons:
             print(f"    {count:>4} x {why}")
     green = sum(r.green for r in rows)
     print(f"\n{green} green, {len(rows) - green} red, in {minutes(time.monotonic() - started)}")
