@@ -46,6 +46,29 @@ async def total_stock(client, skus):
     assert "Task exception was never retrieved" in message and "(this check fails)" in message
 
 
+def test_a_lost_task_exception_is_blamed_on_the_check_that_lost_it_not_on_the_one_that_frees_it():
+    # The first check's failed task outlives its check (the answer keeps it); the second check lets
+    # it go. Python reports a lost error when the task is freed, which would blame the second check.
+    result = check_source(TOTAL, """
+import asyncio
+KEEP, CALLS = [], []
+async def total_stock(client, skus):
+    CALLS.append(None)
+    if len(CALLS) == 1:
+        async def log():
+            raise KeyError("audit")
+        KEEP.append(asyncio.create_task(log()))
+        await asyncio.sleep(0)
+    else:
+        KEEP.clear()
+    products = await asyncio.gather(*(client.get_product(s) for s in skus))
+    return sum(p.stock for p in products)
+""")
+    first, *others = result.findings
+    assert not first.passed and "raised KeyError: 'audit'" in first.message
+    assert all(f.passed and "KeyError" not in f.message for f in others), [f.message for f in others]
+
+
 def test_an_unclosed_httpx_client_is_a_warning_that_costs_nothing():
     result = check_source(RESTOCK, """
 import httpx

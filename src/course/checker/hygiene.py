@@ -185,12 +185,29 @@ def step_was_slow(seconds: float, ran: list[Any]) -> None:
         _current.slow_step(seconds, f"Your code{after}")
 
 
+LOST = "Task exception was never retrieved"
+
+
 def loop_exception_handler(loop: Any, context: dict[str, Any]) -> None:
     """Installed on every check's event loop: a lost task exception becomes a named mistake."""
-    if _current is not None and context.get("message") == "Task exception was never retrieved":
-        _current.exception_not_retrieved(context)
-    else:
+    if context.get("message") != LOST:
         loop.default_exception_handler(context)
+    elif _current is not None and not loop.is_closed():
+        _current.exception_not_retrieved(context)
+    # A closed loop's lost error was named when its check ended (``errors_never_retrieved``); the
+    # collector freeing that task later, during another check, must not blame that check.
+
+
+def errors_never_retrieved(loop: Any, tasks: list[Any]) -> None:
+    """Called as a check's loop ends, with every task it created: a task that raised and that nobody
+    awaited is named now, in this check, and marked retrieved. Python would report it only when the
+    garbage collector frees the task, which may be during a later check (or a later cell)."""
+    if _current is None:
+        return
+    for task in tasks:
+        if task.done() and not task.cancelled() and task._log_traceback:
+            error = task.exception()  # marks it retrieved: the collector stays silent later
+            _current.exception_not_retrieved({"message": LOST, "exception": error, "future": task})
 
 
 def tasks_left_pending(tasks: Any) -> None:

@@ -115,4 +115,7 @@ def run(make_coro: Callable[[], Awaitable[Any]], *, limit: float = VIRTUAL_LIMIT
                 if not stuck:  # after a deadlock every task is pending: that is already the message
                     hygiene.tasks_left_pending(t for t in created if t is not main and not t.done())
 
-        return runner.run(guarded())  # looptime.new_event_loop() starts with virtual time enabled
+        try:
+            return runner.run(guarded())  # looptime.new_event_loop() starts with virtual time enabled
+        finally:
+            hygiene.errors_never_retrieved(loop, created)
