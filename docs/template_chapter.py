@@ -10,7 +10,6 @@ else about the exercises: titles, points, hints, checks, and the wheats, chaffs 
 from __future__ import annotations
 
 from catalog import FakeCatalog, NotFound
-
 from course.exercises.model import Check, Exercise, Variant
 
 # Shared helpers live in course.exercises.support; never import another chapter's module.

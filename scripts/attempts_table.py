@@ -15,9 +15,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from course.checker import check_source  # noqa: E402
-from course.exercises import get  # noqa: E402
-from tests.test_learner_attempts import ATTEMPTS  # noqa: E402
+from course.checker import check_source  # noqa: E402 - importable only after the sys.path line above
+from course.exercises import get  # noqa: E402 - importable only after the sys.path line above
+from tests.test_learner_attempts import ATTEMPTS  # noqa: E402 - importable only after the sys.path line above
 
 
 def first_words(result, limit: int = 110) -> str:

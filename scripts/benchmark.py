@@ -35,7 +35,9 @@ ROOT = Path(__file__).resolve().parent.parent
 def execute(notebook: nbformat.NotebookNode, folder: Path) -> float:
     """Execute in place (kernel start included); return wall seconds."""
     start = time.perf_counter()
-    NotebookClient(notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(folder)}}).execute()
+    NotebookClient(
+        notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(folder)}}
+    ).execute()
     return time.perf_counter() - start
 
 
@@ -76,9 +78,14 @@ def chapter_figures(empty: float, repeats: int = 3) -> None:
 
 def defaults_contrast(folder: Path) -> None:
     """The same kind of cells with ipytest's documented set-up (autoload of every plugin)."""
-    setup = "import ipytest; ipytest.autoconfig(run_in_thread=True, raise_on_error=True, addopts=['-q', '-o', 'asyncio_default_fixture_loop_scope=function'])"
+    setup = (
+        "import ipytest; ipytest.autoconfig(run_in_thread=True, raise_on_error=True, "
+        "addopts=['-q', '-o', 'asyncio_default_fixture_loop_scope=function'])"
+    )
     test = "%%ipytest\nimport asyncio\nasync def test_sleep():\n    await asyncio.sleep(0)\n"
-    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(setup)] + [nbformat.v4.new_code_cell(test) for _ in range(5)])
+    notebook = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_code_cell(setup)] + [nbformat.v4.new_code_cell(test) for _ in range(5)]
+    )
     execute(notebook, folder)
     cells = [cell_seconds(c) * 1000 for c in ipytest_cells(notebook)]
     print(f"\nFor contrast, ipytest.autoconfig(run_in_thread=True): first cell {cells[0]:.0f} ms, "
@@ -106,15 +113,18 @@ def check_latency(repeats: int = 5) -> None:
             result = check_source(exercise, source)
             runs.append(time.perf_counter() - start)
         variants = len(exercise.wheats) + len(exercise.chaffs)
-        print(f"  {exercise.id}: {statistics.median(runs) * 1000:.0f} ms (max {max(runs) * 1000:.0f} ms) "
-              f"for {variants} implementations, {len(exercise.wheats)} wheats x 3 orders; score {result.score:g}/{result.max_score:g}")
+        print(
+            f"  {exercise.id}: {statistics.median(runs) * 1000:.0f} ms (max {max(runs) * 1000:.0f} ms) "
+            f"for {variants} implementations, {len(exercise.wheats)} wheats x 3 orders; "
+            f"score {result.score:g}/{result.max_score:g}"
+        )
 
 
 def code_check_latency(repeats: int = 5) -> None:
+    import gc
+
     from course.checker import check_source, find_cell
     from course.exercises import all_exercises
-
-    import gc
 
     gc.collect()
     gc.freeze()  # as course.setup() does in a kernel: collections then skip the imported modules
@@ -124,7 +134,9 @@ def code_check_latency(repeats: int = 5) -> None:
         solution = next(ROOT.glob(f"solutions/{exercise.chapter:02d}_*.ipynb"), None)
         if exercise.kind != "code" or solution is None:
             continue
-        source = find_cell([c.source for c in nbformat.read(solution, as_version=4).cells if c.cell_type == "code"], exercise.id)
+        source = find_cell(
+            [c.source for c in nbformat.read(solution, as_version=4).cells if c.cell_type == "code"], exercise.id
+        )
         check_source(exercise, source)
         runs = []
         for _ in range(repeats):
@@ -170,7 +182,10 @@ def suite_time() -> None:
     start = time.perf_counter()
     result = subprocess.run([sys.executable, "-m", "pytest", "-q"], cwd=ROOT, capture_output=True, text=True)
     elapsed = time.perf_counter() - start
-    print(f"\nWhole test suite (`pytest`): {elapsed:.1f} s, exit {result.returncode}: {result.stdout.strip().splitlines()[-1]}")
+    print(
+        f"\nWhole test suite (`pytest`): {elapsed:.1f} s, exit {result.returncode}: "
+        f"{result.stdout.strip().splitlines()[-1]}"
+    )
 
 
 def main() -> int:

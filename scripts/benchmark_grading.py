@@ -30,7 +30,7 @@ from course.grade import Limits, SandboxPool, grade_class
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.append(str(ROOT / "tests"))  # the corpus's submission builder, tests/grading/synthetic.py
-from grading.synthetic import split_cells, write_submission  # noqa: E402
+from grading.synthetic import split_cells, write_submission  # noqa: E402 - importable only after the sys.path line above
 
 CORPUS = ROOT / "tests" / "grading" / "corpus"
 BROKEN = ("syntax-error", "name-error", "never-awaited", "fake-pass-printed", "os-exit", "patch-the-checker",

@@ -76,8 +76,19 @@ def build(out: Path, *, quiet: bool = False) -> tuple[int, list[str], str]:
     documents = stage(source)
     if out.exists():
         shutil.rmtree(out)
-    command = [sys.executable, "-m", "sphinx", "-b", "html", "-q", "--keep-going", "-d", str(out.parent / f"{out.name}-doctrees"),
-               str(source), str(out)]
+    command = [
+        sys.executable,
+        "-m",
+        "sphinx",
+        "-b",
+        "html",
+        "-q",
+        "--keep-going",
+        "-d",
+        str(out.parent / f"{out.name}-doctrees"),
+        str(source),
+        str(out),
+    ]
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     if not quiet and result.stdout:
         print(result.stdout, end="")
@@ -86,7 +97,9 @@ def build(out: Path, *, quiet: bool = False) -> tuple[int, list[str], str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=ROOT / "_build" / "site", help="where the site goes (default _build/site)")
+    parser.add_argument(
+        "--out", type=Path, default=ROOT / "_build" / "site", help="where the site goes (default _build/site)"
+    )
     args = parser.parse_args(argv)
     out = args.out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -100,7 +113,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"site: {len(documents)} pages in {out} ({folder_size(out) / 1024**2:.1f} MiB) in {seconds:.1f} s; "
           f"{warning_count} Sphinx warnings")
     if code != 0 or missing:
-        print(f"site: build failed (sphinx exit code {code}; missing pages: {', '.join(missing) or 'none'})", file=sys.stderr)
+        print(
+            f"site: build failed (sphinx exit code {code}; missing pages: {', '.join(missing) or 'none'})",
+            file=sys.stderr,
+        )
         return 1
     return 0
 

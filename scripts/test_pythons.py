@@ -127,7 +127,9 @@ def ensure_host_tools() -> None:
     if not missing:
         return
     if os.geteuid() != 0:
-        raise Failure(f"{', '.join(missing)} missing, and installing them needs root: apt-get install {' '.join(missing)}")
+        raise Failure(
+            f"{', '.join(missing)} missing, and installing them needs root: apt-get install {' '.join(missing)}"
+        )
     say(f"installing {', '.join(missing)} with apt-get")
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     for command in (["apt-get", "update", "-q"], ["apt-get", "install", "-y", "-q", *missing]):
@@ -249,8 +251,11 @@ def pip_config_binds() -> list[tuple[Path, Path]]:
         files = sorted(path.glob("*.conf")) if path.is_dir() else [path]
         for conf in files:
             if conf.is_file():
-                values += [value for key, value in re.findall(r"^\s*([\w-]+)\s*=\s*(.+)$", conf.read_text(errors="replace"), re.M)
-                           if key not in own]
+                values += [
+                    value
+                    for key, value in re.findall(r"^\s*([\w-]+)\s*=\s*(.+)$", conf.read_text(errors="replace"), re.M)
+                    if key not in own
+                ]
     for value in values:
         for word in value.split():
             local = word.removeprefix("file://") if word.startswith(("file://", "/")) else ""
@@ -281,16 +286,28 @@ def prepare_mountpoints(root: Path) -> None:
             point.touch()
 
 
-PASSED_VARIABLES = ("CI", "TERM", "TZ", "http_proxy", "https_proxy", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY")
+PASSED_VARIABLES = (
+    "CI",
+    "TERM",
+    "TZ",
+    "http_proxy",
+    "https_proxy",
+    "no_proxy",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "NO_PROXY",
+)
 CA_VARIABLES = ("SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
 
 
 def root_environment(root: Path) -> dict[str, str]:
     env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/root", "LANG": "C.UTF-8", "USER": "root"}
     for key, value in os.environ.items():
-        if key in PASSED_VARIABLES or key.startswith("PIP_"):
-            env[key] = value
-        elif key in CA_VARIABLES and (root / value.lstrip("/")).exists():
+        if (
+            key in PASSED_VARIABLES
+            or key.startswith("PIP_")
+            or (key in CA_VARIABLES and (root / value.lstrip("/")).exists())
+        ):
             env[key] = value
     return env
 
@@ -299,7 +316,6 @@ INSIDE = "/work/testing-async-python"  # where the project copy appears inside t
 
 
 def bwrap_command(root: Path, project: Path, pip_cache: Path, inner: str) -> list[str]:
-    home = Path.home()
     command = [
         "bwrap", "--ro-bind", str(root), "/", "--proc", "/proc", "--dev", "/dev",
         "--perms", "1777", "--tmpfs", "/dev/shm", "--perms", "1777", "--tmpfs", "/tmp",
@@ -470,7 +486,11 @@ def grade(row: Row, command, folder: str, project: Path, env: dict | None, log) 
     iso = data.get("isolation", {})
     layers = []
     layers.append("userns" if iso.get("namespaces") else f"NO userns ({iso.get('namespaces_error', '?')})")
-    layers.append(f"Landlock {iso['landlock_abi']}" if iso.get("files_confined") else f"NO Landlock ({iso.get('landlock_error', '?')})")
+    layers.append(
+        f"Landlock {iso['landlock_abi']}"
+        if iso.get("files_confined")
+        else f"NO Landlock ({iso.get('landlock_error', '?')})"
+    )
     row.sandbox = ", ".join(layers)
     notebooks = data.get("notebooks", [])
     for notebook in notebooks:
@@ -562,21 +582,27 @@ def table(rows: list[Row]) -> str:
                       f"{r.install} ({minutes(r.seconds['install'])})" if "install" in r.seconds else r.install,
                       r.pytest, r.solutions, r.exercises, r.sandbox, f"{minutes(r.wall)} ({detail})"])
     widths = [max(len(line[c]) for line in lines) for c in range(len(header))]
-    out = ["| " + " | ".join(cell.ljust(w) for cell, w in zip(line, widths)) + " |" for line in lines]
+    out = ["| " + " | ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)) + " |" for line in lines]
     out.insert(1, "| " + " | ".join("-" * w for w in widths) + " |")
     return "\n".join(out)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--python", action="append", default=[], metavar="VERSION",
                         help="3.13, 3.14, 3.15, host (or the host's version); repeat or separate with commas "
                              "(default: the host's python3 and every Python in the root)")
     parser.add_argument("--worktree", action="store_true",
                         help="test the working tree, uncommitted and untracked (not ignored) files included, "
                              "instead of a clone of HEAD")
-    parser.add_argument("--cache", type=Path, default=Path(os.environ.get(CACHE_VARIABLE, DEFAULT_CACHE)),
-                        help=f"where the root, the wheel cache and the logs live (default ${CACHE_VARIABLE} or {DEFAULT_CACHE})")
+    parser.add_argument(
+        "--cache",
+        type=Path,
+        default=Path(os.environ.get(CACHE_VARIABLE, DEFAULT_CACHE)),
+        help=f"where the root, the wheel cache and the logs live (default ${CACHE_VARIABLE} or {DEFAULT_CACHE})",
+    )
     parser.add_argument("--rebuild", action="store_true", help="build the root anew even if the cached one is current")
     parser.add_argument("--max-age-days", type=float, default=30,
                         help="rebuild a root older than this, to follow sid's interpreters (default 30; "

@@ -49,8 +49,12 @@ def solution_source(exercise) -> str:
 def test_every_exercise_has_exactly_one_answer_cell_and_a_check_cell(exercise, folder):
     cells = sources(notebook_for(folder, exercise.chapter))
     marked = [s for s in cells if exercise.id in [m["id"] for m in MARKER.finditer(s)]]
-    assert len(marked) == 1, f"{folder}: {len(marked)} cells carry `# exercise: {exercise.id}` (docs/authoring.md, \"The solution notebook\")"
-    assert f'course.check("{exercise.id}")' in cells, f"{folder}: no cell runs course.check(\"{exercise.id}\") (docs/authoring.md, \"The solution notebook\")"
+    assert len(marked) == 1, (
+        f'{folder}: {len(marked)} cells carry `# exercise: {exercise.id}` (docs/authoring.md, "The solution notebook")'
+    )
+    assert f'course.check("{exercise.id}")' in cells, (
+        f'{folder}: no cell runs course.check("{exercise.id}") (docs/authoring.md, "The solution notebook")'
+    )
 
 
 def test_every_marker_in_the_notebooks_names_a_registered_exercise():
@@ -83,7 +87,10 @@ def test_every_solution_notebook_opens_with_its_title_and_the_shared_introductio
 
 def test_exercise_notebooks_are_exactly_what_the_generator_makes_of_the_solutions():
     stale = generate.stale(ROOT)
-    assert stale == [], f"run `course generate`: {[str(p.relative_to(ROOT)) for p in stale]} (docs/authoring.md, \"The files of a chapter\")"
+    assert stale == [], (
+        f"run `course generate`: {[str(p.relative_to(ROOT)) for p in stale]} "
+        '(docs/authoring.md, "The files of a chapter")'
+    )
 
 
 @pytest.fixture(scope="module")
@@ -123,14 +130,18 @@ def test_reference_tests_pass_on_every_wheat_and_catch_every_chaff(exercise):
     result = check_source(exercise, solution_source(exercise))
     assert result.problem == "", result.problem
     findings = {f.name: f for f in result.findings}
-    assert set(findings) == {f"bug: {c.name}" for c in exercise.chaffs}, "no reference test may fail a wheat, be flaky or assert nothing (docs/authoring.md, \"Write the tests\")"
+    assert set(findings) == {f"bug: {c.name}" for c in exercise.chaffs}, (
+        'no reference test may fail a wheat, be flaky or assert nothing (docs/authoring.md, "Write the tests")'
+    )
     missed = [name for name, f in findings.items() if not f.passed]
     assert missed == [], f"the reference tests miss {missed} (docs/authoring.md, \"Write the tests\")"
 
 
 @pytest.mark.parametrize("exercise", TESTS_EXERCISES, ids=lambda e: e.id)
 def test_every_chaff_survives_at_least_one_plausible_weak_suite(exercise):
-    assert exercise.weak_suites, "commit at least one plausible weak test suite next to the chaffs (docs/authoring.md, \"Write the tests\")"
+    assert exercise.weak_suites, (
+        'commit at least one plausible weak test suite next to the chaffs (docs/authoring.md, "Write the tests")'
+    )
     survivors: set[str] = set()
     for suite in exercise.weak_suites:
         result = check_source(exercise, suite)
@@ -139,14 +150,18 @@ def test_every_chaff_survives_at_least_one_plausible_weak_suite(exercise):
         assert judged == [], f"every test of a weak suite must pass on every wheat and assert something: {judged}"
         survivors |= {f.name for f in result.findings if not f.passed}
     trivially_caught = {f"bug: {c.name}" for c in exercise.chaffs} - survivors
-    assert trivially_caught == set(), f"caught by every weak suite, so too easy: {sorted(trivially_caught)} (docs/authoring.md, \"Write the tests\")"
+    assert trivially_caught == set(), (
+        f'caught by every weak suite, so too easy: {sorted(trivially_caught)} (docs/authoring.md, "Write the tests")'
+    )
 
 
 def test_every_chapter_from_two_on_has_a_write_the_tests_exercise():
     chapters = {e.chapter for e in EXERCISES}
     for chapter in chapters:
         kinds = {e.kind for e in EXERCISES if e.chapter == chapter}
-        assert kinds == {"code", "tests"}, f"chapter {chapter} has exercise kinds {kinds}; it needs both (docs/authoring.md, \"Exercises\")"
+        assert kinds == {"code", "tests"}, (
+            f'chapter {chapter} has exercise kinds {kinds}; it needs both (docs/authoring.md, "Exercises")'
+        )
 
 
 # --- The notebooks' stored outputs -----------------------------------------------------------------
@@ -157,16 +172,24 @@ STORED = sorted([*ROOT.glob("notebooks/*.ipynb"), *ROOT.glob("solutions/*.ipynb"
 @pytest.mark.parametrize("path", STORED, ids=lambda p: p.relative_to(ROOT).as_posix())
 def test_stored_notebooks_are_fully_executed_and_raise_exactly_where_tagged(path):
     cells = [c for c in read_cells(path) if c["cell_type"] == "code"]
-    assert "".join(cells[0]["source"]).strip() == SETUP_LINE, "the first code cell must be the course set-up (docs/authoring.md, \"Chapter notebooks\")"
+    assert "".join(cells[0]["source"]).strip() == SETUP_LINE, (
+        'the first code cell must be the course set-up (docs/authoring.md, "Chapter notebooks")'
+    )
     for index, cell in enumerate(cells):
         source = "".join(cell["source"])
         where = f"{path.name}, code cell {index}: {source.splitlines()[0] if source else ''!r}"
-        assert cell["execution_count"] is not None, f"{where} was never run: strict nbval would compare nothing (docs/authoring.md, \"Chapter notebooks\")"
+        assert cell["execution_count"] is not None, (
+            f'{where} was never run: strict nbval would compare nothing (docs/authoring.md, "Chapter notebooks")'
+        )
         tagged = "raises-exception" in cell.get("metadata", {}).get("tags", [])
         errors = [o for o in cell["outputs"] if o["output_type"] == "error"]
-        assert bool(errors) == tagged, f"{where}: raises={bool(errors)} but raises-exception tag={tagged} (docs/authoring.md, \"Chapter notebooks\")"
+        assert bool(errors) == tagged, (
+            f'{where}: raises={bool(errors)} but raises-exception tag={tagged} (docs/authoring.md, "Chapter notebooks")'
+        )
         stderr = [o for o in cell["outputs"] if o["output_type"] == "stream" and o["name"] == "stderr"]
-        assert stderr == [], f"{where} writes to stderr, which JupyterLab shows as a red block (docs/authoring.md, \"Chapter notebooks\")"
+        assert stderr == [], (
+            f'{where} writes to stderr, which JupyterLab shows as a red block (docs/authoring.md, "Chapter notebooks")'
+        )
         if source.startswith("%%ipytest"):
             assert cell["outputs"], f"{where}: an %%ipytest cell must store its report"
 
@@ -182,7 +205,11 @@ def test_no_generated_junk_is_tracked():
     import subprocess
 
     tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
-    junk = [p for p in tracked.splitlines() if any(part in p for part in (".ipynb_checkpoints", "__pycache__", ".pytest_cache", ".hypothesis/"))]
+    junk = [
+        p
+        for p in tracked.splitlines()
+        if any(part in p for part in (".ipynb_checkpoints", "__pycache__", ".pytest_cache", ".hypothesis/"))
+    ]
     assert junk == []
 
 
@@ -224,7 +251,9 @@ def test_an_untouched_exercise_notebook_runs_without_errors_or_stderr(path, tmp_
     assert checks and all("text/html" in c.outputs[0]["data"] for c in checks)
 
 
-HEADING = re.compile(r"^## Exercise (?P<chapter>\d+)\.(?P<number>\d+): (?P<title>.+) \((?P<points>\d+) points?\)\s*$", re.M)
+HEADING = re.compile(
+    r"^## Exercise (?P<chapter>\d+)\.(?P<number>\d+): (?P<title>.+) \((?P<points>\d+) points?\)\s*$", re.M
+)
 
 
 def _plain(title: str) -> str:

@@ -21,11 +21,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from grading.synthetic import write_submission  # tests/grading/synthetic.py
 
 from course.checker import check_source
 from course.exercises import get
 from course.grade import Limits, grade_class
-from grading.synthetic import write_submission  # tests/grading/synthetic.py
 
 HERE = Path(__file__).resolve().parent / "attempts"
 ROOT = HERE.parents[1]

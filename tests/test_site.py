@@ -17,8 +17,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 pytestmark = [
     pytest.mark.site,
-    pytest.mark.skipif(importlib.util.find_spec("myst_nb") is None or importlib.util.find_spec("sphinx_book_theme") is None,
-                       reason="the site tools are not installed: pip install -e '.[site]'"),
+    pytest.mark.skipif(
+        importlib.util.find_spec("myst_nb") is None or importlib.util.find_spec("sphinx_book_theme") is None,
+        reason="the site tools are not installed: pip install -e '.[site]'",
+    ),
 ]
 
 

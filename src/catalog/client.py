@@ -16,10 +16,11 @@ from typing import Any, Self, TypedDict, Unpack
 import httpx
 
 from catalog._asgi import ASGIApp
+from catalog.backoff import backoff_delays, retry
 from catalog.errors import CatalogError, NotFound, TransientError
 from catalog.limits import gather_limited
 from catalog.models import Product
-from catalog.backoff import backoff_delays, retry
+
 
 class ClientOptions(TypedDict, total=False):
     """``CatalogClient``'s keyword arguments, so that ``for_app(app, **options)`` is typed."""

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import functools
 from collections.abc import Iterable
-from typing import Final, Union
+from typing import Final
 
 from catalog.client import CatalogClient
 from catalog.limits import gather_limited
@@ -34,7 +34,7 @@ class _End:
 END: Final = _End()
 """The sentinel that follows the last product on a feed's queue."""
 
-Feed = asyncio.Queue[Union[Product, _End]]
+Feed = asyncio.Queue[Product | _End]
 """A queue of products, closed by ``END``."""
 
 

@@ -1,7 +1,8 @@
 """A pytest plugin loaded into every ``%%ipytest`` cell and every graded run of learner tests.
 
 It loads the course's other plugins (see ``pytest_addhooks``), runs the tests of an exercise cell on
-virtual time as the checker does (``pytest_collection_modifyitems``), then does three things. First, when a failure was raised by pytest's own machinery rather than by the test's
+virtual time as the checker does (``pytest_collection_modifyitems``), then does three things.
+First, when a failure was raised by pytest's own machinery rather than by the test's
 code, it replaces a 40-line traceback through pytest and pluggy internals with the message that
 matters. The typical case is the most common async mistake: a coroutine that was never awaited.
 Python reports it while garbage-collecting the coroutine, pytest turns that into a
@@ -20,6 +21,7 @@ Third, it keeps looptime 0.9 from asking asyncio's policy for an event loop arou
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import re
@@ -99,7 +101,7 @@ def short_message(exc: BaseException) -> str:
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # noqa: ARG001
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
     report = yield
     if report.failed and call.excinfo is not None:
         if _raised_by_pytest(call.excinfo):
@@ -125,10 +127,8 @@ def _release(exc: BaseException) -> None:
             current.obj = None
         tb = current.__traceback__
         while tb is not None:
-            try:
+            with contextlib.suppress(Exception):  # best effort; some frames' locals cannot be cleared
                 tb.tb_frame.f_locals.clear()
-            except Exception:  # noqa: BLE001 - best effort; some frames' locals cannot be cleared
-                pass
             tb = tb.tb_next
         traceback.clear_frames(current.__traceback__)
         pending += [current.__cause__, current.__context__]

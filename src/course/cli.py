@@ -194,7 +194,9 @@ def cmd_lab(args: argparse.Namespace) -> int:
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="course", description="Testing Async Python: check, grade and build the course.")
     sub = p.add_subparsers(dest="command", required=True)
-    check = sub.add_parser("check", help="feedback on an exercise notebook, with hints (exit 1 while anything is unsolved)")
+    check = sub.add_parser(
+        "check", help="feedback on an exercise notebook, with hints (exit 1 while anything is unsolved)"
+    )
     check.add_argument("paths", nargs="+", metavar="PATH", help="an exercise notebook, or a folder of them")
     check.add_argument("--exercise", metavar="ID", help="only this exercise")
     check.add_argument("--format", choices=("text", "json"), default="text")
@@ -209,8 +211,8 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def _positive(kind):  # noqa: ANN001, ANN202 - int or float
-    def parse(text: str):  # noqa: ANN202
+def _positive(kind):  # int or float
+    def parse(text: str):
         try:
             value = kind(text)
         except ValueError:
@@ -222,7 +224,7 @@ def _positive(kind):  # noqa: ANN001, ANN202 - int or float
     return parse
 
 
-def _grade_parser(sub) -> None:  # noqa: ANN001 - argparse's private subparsers type
+def _grade_parser(sub) -> None:  # argparse's private subparsers type
     from course.grade.report import FORMATS
     from course.limits import Limits, MiB
 
@@ -238,13 +240,25 @@ def _grade_parser(sub) -> None:  # noqa: ANN001 - argparse's private subparsers 
     g.add_argument("--format", choices=FORMATS, default="text",
                    help="text (with a summary table), json, csv (one row per exercise), or gradescope "
                         "(results.json of one submission)")
-    g.add_argument("--jobs", type=_positive(int), default=None, metavar="N", help="sandboxes run at once (default: one per core)")
-    g.add_argument("--check-timeout", type=_positive(float), default=d.check_seconds, metavar="S",
-                   help=f"real-time seconds for the exercise cell and for each code check (default {d.check_seconds:g})")
+    g.add_argument(
+        "--jobs", type=_positive(int), default=None, metavar="N", help="sandboxes run at once (default: one per core)"
+    )
+    g.add_argument(
+        "--check-timeout",
+        type=_positive(float),
+        default=d.check_seconds,
+        metavar="S",
+        help=f"real-time seconds for the exercise cell and for each code check (default {d.check_seconds:g})",
+    )
     g.add_argument("--tests-timeout", type=_positive(float), default=d.tests_seconds, metavar="S",
                    help=f"real-time seconds for all runs of a learner's tests (default {d.tests_seconds:g})")
-    g.add_argument("--exercise-timeout", type=_positive(float), default=d.seconds_per_exercise, metavar="S",
-                   help=f"wall clock for one exercise's process, then it is killed (default {d.seconds_per_exercise:g})")
+    g.add_argument(
+        "--exercise-timeout",
+        type=_positive(float),
+        default=d.seconds_per_exercise,
+        metavar="S",
+        help=f"wall clock for one exercise's process, then it is killed (default {d.seconds_per_exercise:g})",
+    )
     g.add_argument("--memory-mb", type=_positive(int), default=d.memory_bytes // MiB, metavar="MB",
                    help=f"address space per exercise (default {d.memory_bytes // MiB})")
     g.add_argument("--cpu-seconds", type=_positive(int), default=d.cpu_seconds, metavar="S",

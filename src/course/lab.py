@@ -35,7 +35,16 @@ def lab_command(root: Path, extra: list[str], *, as_root: bool | None = None) ->
     """
     as_root = (os.geteuid() == 0) if as_root is None else as_root
     root_flag = ["--allow-root"] if as_root else []
-    return [sys.executable, "-m", "jupyter", "lab", f"--ServerApp.root_dir={root}", *root_flag, *extra, str(root / START_PAGE)]
+    return [
+        sys.executable,
+        "-m",
+        "jupyter",
+        "lab",
+        f"--ServerApp.root_dir={root}",
+        *root_flag,
+        *extra,
+        str(root / START_PAGE),
+    ]
 
 
 def open_lab(root: Path, extra: list[str]) -> int:

@@ -19,6 +19,7 @@ would replace the function ``course.progress`` on the package with the module.
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
 import os
@@ -79,10 +80,8 @@ def load(path: Path | None = None) -> tuple[dict[str, dict], str]:
 
 
 def _keep_corrupt(path: Path) -> None:
-    try:
+    with contextlib.suppress(OSError):
         os.replace(path, path.with_name(path.name + ".corrupt"))
-    except OSError:
-        pass
 
 
 def save(entries: dict[str, dict], path: Path | None = None) -> str:
@@ -99,7 +98,7 @@ def save(entries: dict[str, dict], path: Path | None = None) -> str:
     return ""
 
 
-def record(result, hint: tuple[str, int] | None = None, *, path: Path | None = None) -> int:  # noqa: ANN001 - an ExerciseResult
+def record(result, hint: tuple[str, int] | None = None, *, path: Path | None = None) -> int:  # an ExerciseResult
     """Record one checked result (and where its hints have got to); the number of checks so far.
 
     Never raises: a check must show its feedback whatever happens to the file. Notes about the file
@@ -147,7 +146,7 @@ class Row:
     attempts: int
 
 
-def rows(entries: dict[str, dict], exercises=None, chapter: int | None = None) -> list[Row]:  # noqa: ANN001
+def rows(entries: dict[str, dict], exercises=None, chapter: int | None = None) -> list[Row]:
     """One row per registered exercise (of one chapter, if given), in chapter order; ids in the file
     that are not registered are ignored."""
     if exercises is None:
@@ -218,7 +217,7 @@ def report(chapter: int | None = None, path: Path | None = None) -> ProgressRepo
 
 # --- hints on demand --------------------------------------------------------------------------------
 
-def tiers_for(exercise, key: str) -> tuple[str, ...]:  # noqa: ANN001 - an Exercise
+def tiers_for(exercise, key: str) -> tuple[str, ...]:  # an Exercise
     """The hint tiers ``course.checker.hints.failure`` gives for a failure key."""
     from course.checker.hints import PROBLEM_HINTS, RAISED_HINTS
 
@@ -234,7 +233,7 @@ NEVER_CHECKED = "problem:other"
 """The key of an exercise not checked yet: its own hints, from the first."""
 
 
-def next_hint(exercise, position: tuple[str, int] | None) -> tuple[str, tuple[str, int]]:  # noqa: ANN001
+def next_hint(exercise, position: tuple[str, int] | None) -> tuple[str, tuple[str, int]]:
     """The next hint after ``position`` (the failure's key and the tier shown last), and the new position."""
     from course.checker.hints import tier
 

@@ -16,6 +16,7 @@ The numbers behind the choices are in ``scripts/benchmark.py``.
 from __future__ import annotations
 
 import gc
+import importlib
 import os
 from importlib import resources
 from pathlib import Path
@@ -75,11 +76,11 @@ finds an exercise's answer here. IPython's own history is not enough: kernels dr
 (nbval, some front ends) run cells without storing them in it."""
 
 
-def _remember(info) -> None:  # noqa: ANN001 - IPython's ExecutionInfo
+def _remember(info) -> None:  # IPython's ExecutionInfo
     EXECUTED_CELLS.append(info.raw_cell)
 
 
-def _report_failed_cell(shell, etype, value, tb, tb_offset=None):  # noqa: ANN001, ARG001 - IPython's signature
+def _report_failed_cell(shell, etype, value, tb, tb_offset=None):  # IPython's signature
     """Show a failed %%ipytest cell as one line, not as a traceback through ipytest's internals.
 
     The test report printed above the error is what the learner needs; ipytest's own frames
@@ -114,13 +115,10 @@ def setup(*, quiet: bool = False) -> None:
     """
     global _configured
     # Import the heavy modules now, once, so no cell pays for them.
-    import httpx  # noqa: F401
-    import hypothesis  # noqa: F401
     import ipytest
-    import looptime  # noqa: F401
-    import pytest  # noqa: F401
-    import pytest_asyncio  # noqa: F401
-    import respx  # noqa: F401
+
+    for heavy in ("httpx", "hypothesis", "looptime", "pytest", "pytest_asyncio", "respx"):
+        importlib.import_module(heavy)
 
     register_hypothesis_profile()
     # pytest prints full, untruncated summaries and diffs when it sees CI or BUILD_NUMBER in the

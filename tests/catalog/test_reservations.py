@@ -98,11 +98,11 @@ class HeldWrites:
         self.writing = asyncio.Event()
         self.release = asyncio.Event()
 
-    async def get_product(self, sku: str):  # noqa: ANN201 - the client's signature
+    async def get_product(self, sku: str):  # the client's signature
         self.reads += 1
         return await self._client.get_product(sku)
 
-    async def set_stock(self, sku: str, stock: int):  # noqa: ANN201
+    async def set_stock(self, sku: str, stock: int):
         self.writing.set()
         await self.release.wait()
         return await self._client.set_stock(sku, stock)

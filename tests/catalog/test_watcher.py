@@ -127,29 +127,27 @@ def test_a_stock_change_is_an_immutable_value() -> None:
 async def test_transient_errors_are_counted_and_polling_goes_on(
     server: FakeCatalog, looptime: float
 ) -> None:
-    async with CatalogClient.for_app(server, attempts=1) as client:
-        async with StockWatcher(client, ["apple"]) as watcher:
-            await asyncio.sleep(0.5)
-            server.fail_next(2)  # the polls at t=1 and t=2 fail
-            set_stock(server, "apple", 4)
-            await asyncio.sleep(2)
-            assert watcher.errors == 2
-            assert drain(watcher) == []
-            # The baseline survived the errors: the change is reported against it.
-            assert await next_change(watcher) == StockChange("apple", 10, 4)
-            assert looptime == 3
+    async with CatalogClient.for_app(server, attempts=1) as client, StockWatcher(client, ["apple"]) as watcher:
+        await asyncio.sleep(0.5)
+        server.fail_next(2)  # the polls at t=1 and t=2 fail
+        set_stock(server, "apple", 4)
+        await asyncio.sleep(2)
+        assert watcher.errors == 2
+        assert drain(watcher) == []
+        # The baseline survived the errors: the change is reported against it.
+        assert await next_change(watcher) == StockChange("apple", 10, 4)
+        assert looptime == 3
 
 
 async def test_a_failed_first_poll_leaves_no_baseline(
     server: FakeCatalog, looptime: float
 ) -> None:
     server.fail_next(1, status=500)
-    async with CatalogClient.for_app(server, attempts=1) as client:
-        async with StockWatcher(client, ["apple"]) as watcher:
-            await asyncio.sleep(1.5)  # t=0 failed; t=1 is the baseline
-            set_stock(server, "apple", 4)
-            assert await next_change(watcher) == StockChange("apple", 10, 4)
-            assert (watcher.errors, looptime) == (1, 2)
+    async with CatalogClient.for_app(server, attempts=1) as client, StockWatcher(client, ["apple"]) as watcher:
+        await asyncio.sleep(1.5)  # t=0 failed; t=1 is the baseline
+        set_stock(server, "apple", 4)
+        assert await next_change(watcher) == StockChange("apple", 10, 4)
+        assert (watcher.errors, looptime) == (1, 2)
 
 
 class ScriptedClient:

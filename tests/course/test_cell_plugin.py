@@ -31,7 +31,10 @@ def run_like_a_cell(tmp_path: Path, source: str) -> tuple[int, dict[str, str]]:
     module = tmp_path / f"test_cell_{uuid.uuid4().hex[:12]}.py"
     module.write_text(textwrap.dedent(source))
     outcomes = Outcomes()
-    code = pytest.main([*pytest_args_for_cells(tmp_path), "-p", "no:terminal", "--import-mode=importlib", str(module)], plugins=[outcomes])
+    code = pytest.main(
+        [*pytest_args_for_cells(tmp_path), "-p", "no:terminal", "--import-mode=importlib", str(module)],
+        plugins=[outcomes],
+    )
     return int(code), outcomes.reports
 
 

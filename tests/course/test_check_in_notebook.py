@@ -58,9 +58,7 @@ def test_the_same_failure_again_shows_the_next_hint_and_the_answer_last_labelled
 
 
 def test_an_error_unrelated_to_the_exercise_gets_a_hint_about_that_error_however_often(cells):
-    from course.checker.hints import PROBLEM_HINTS
-
-    from course.checker.hints import RAISED_HINTS
+    from course.checker.hints import PROBLEM_HINTS, RAISED_HINTS
 
     cells.append("# exercise: 01-forgotten-await\nasync def needs_restock(client, sku, minimum):\n"
                  "    product = await client.get_prodcut(sku)\n    return product.stock < minimum\n")
@@ -118,7 +116,9 @@ def test_a_check_inside_the_answer_cell_says_where_it_belongs(cells):
 
 
 def test_html_escapes_what_the_learner_wrote(cells):
-    cells.append('# exercise: 01-forgotten-await\nasync def needs_restock(c, s, m):\n    raise ValueError("<b>x</b>")\n')
+    cells.append(
+        '# exercise: 01-forgotten-await\nasync def needs_restock(c, s, m):\n    raise ValueError("<b>x</b>")\n'
+    )
     feedback = run_check(cells, "01-forgotten-await")
     assert "ValueError: <b>x</b>" in repr(feedback)
     assert "ValueError: &lt;b&gt;x&lt;/b&gt;" in feedback._repr_html_() and "<b>x</b>" not in feedback._repr_html_()

@@ -49,7 +49,9 @@ def test_an_unknown_exercise_id_lists_the_valid_ones(capsys):
 def test_check_on_a_solved_notebook_exits_0_and_on_an_untouched_one_exits_1_with_a_hint(capsys):
     code, out, _ = run(["check", str(ROOT / "solutions/01_async_basics.ipynb")], capsys)
     assert code == 0 and "12/12 points" in out
-    code, out, _ = run(["check", str(ROOT / "exercises/01_async_basics.ipynb"), "--exercise", "01-forgotten-await"], capsys)
+    code, out, _ = run(
+        ["check", str(ROOT / "exercises/01_async_basics.ipynb"), "--exercise", "01-forgotten-await"], capsys
+    )
     assert code == 1 and "Hint: Read the error" in out
 
 
@@ -93,12 +95,16 @@ def test_lab_passes_unknown_options_on_to_jupyter_and_other_commands_refuse_them
 
 
 def test_an_exercise_the_notebook_does_not_hold_is_one_line_and_exit_2(capsys):
-    code, out, err = run(["check", str(ROOT / "solutions" / "01_async_basics.ipynb"), "--exercise", "02-retry-tests"], capsys)
+    code, out, err = run(
+        ["check", str(ROOT / "solutions" / "01_async_basics.ipynb"), "--exercise", "02-retry-tests"], capsys
+    )
     assert code == 2 and out == ""
     assert err.count("\n") == 1
     assert err.startswith("course: exercise 02-retry-tests is not in ") and "(it holds: 01-" in err
 
 
 def test_exercise_ids_on_the_command_line_are_trimmed(capsys):
-    code, out, _ = run(["check", str(ROOT / "solutions" / "01_async_basics.ipynb"), "--exercise", " 01-forgotten-await "], capsys)
+    code, out, _ = run(
+        ["check", str(ROOT / "solutions" / "01_async_basics.ipynb"), "--exercise", " 01-forgotten-await "], capsys
+    )
     assert code == 0 and "01-forgotten-await" in out

@@ -36,7 +36,9 @@ def test_a_loop_that_keeps_awaiting_is_named_as_one_and_stopped():
     # limit stops it, and the loop's heartbeat says it was cycling, not blocked.
     result = check("    while True:\n        await asyncio.sleep(0.000001)")
     first, second = result.findings
-    assert first.message.startswith("Still running after 0.3 s of real time at exercise cell, line 4, in needs_restock.")
+    assert first.message.startswith(
+        "Still running after 0.3 s of real time at exercise cell, line 4, in needs_restock."
+    )
     assert "keeps awaiting but never finishes" in first.message and "blocks the event loop" not in first.message
     assert second.message == "Not checked: a check above got stuck. Fix that first."
     assert result.score == 0 and checker_threads() == []

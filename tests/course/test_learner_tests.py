@@ -43,7 +43,7 @@ def test_a_test_catching_only_some_chaffs_earns_their_share():
     assert caught == ["bug: one attempt too few", "bug: one attempt too many"]
     assert result.score == round(6 * 2 / 6, 2)
     missed = by_name(result)["bug: backoff does not grow"]
-    assert missed.message == RETRY.chaffs[2].hint and "sleep" not in missed.message.split("(")[0] or missed.message
+    assert (missed.message == RETRY.chaffs[2].hint and "sleep" not in missed.message.split("(")[0]) or missed.message
 
 
 def test_feedback_for_a_missed_chaff_is_its_hint_never_code():

@@ -11,8 +11,11 @@ def test_a_chapter_module_missing_from_the_registry_says_where_to_add_it(monkeyp
     monkeypatch.setattr(registry, "CHAPTER_MODULES", registry.CHAPTER_MODULES[1:])
     registry.all_exercises.cache_clear()
     try:
-        with pytest.raises(ValueError, match=r"course\.exercises\.ch01_async_basics defines exercises but is not "
-                                             r"registered: add it to CHAPTER_MODULES in src/course/exercises/__init__\.py"):
+        with pytest.raises(
+            ValueError,
+            match=r"course\.exercises\.ch01_async_basics defines exercises but is not "
+            r"registered: add it to CHAPTER_MODULES in src/course/exercises/__init__\.py",
+        ):
             registry.all_exercises()
     finally:
         monkeypatch.undo()

@@ -1,10 +1,10 @@
 """Building wheats and chaffs, and swapping them in wherever the learner's tests can see the target."""
 
-import catalog
-import catalog.limits
-import catalog.backoff
 import pytest
 
+import catalog
+import catalog.backoff
+import catalog.limits
 from course.checker.variants import VariantError, build, implementations, resolve, swapped
 from course.exercises import Variant, get
 

@@ -19,7 +19,8 @@ from __future__ import annotations
 import dataclasses
 import functools
 import sys
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 MARK = "[reworded] "
 BUG_PREFIX = "missed or caught bug named "
@@ -87,7 +88,7 @@ def _reword_init(patch: Any, cls: type, field_name: str) -> None:
 
 def install(patch: Any = Forever) -> None:
     """Reword everything; ``patch`` (``monkeypatch``, or ``Forever``) makes each change."""
-    import course.checker  # noqa: F401 - every checker module, before the grader imports them
+    import course.checker  # every checker module, before the grader imports them
     import course.limits
     from course.checker import answer, code_checks, diagnose, guard, hints, hygiene, learner_tests, lints, results
     from course.grade import outcomes

@@ -115,7 +115,7 @@ def test_the_fingerprint_names_what_changed(monkeypatch):
 
 def _learner_function(body: str):
     namespace: dict = {}
-    exec(compile(f"import time\ndef stuck():\n{body}\n", CELL_FILENAME, "exec"), namespace)  # noqa: S102
+    exec(compile(f"import time\ndef stuck():\n{body}\n", CELL_FILENAME, "exec"), namespace)
     return namespace["stuck"]
 
 
@@ -140,7 +140,9 @@ def test_the_watchdog_gives_up_on_code_that_swallows_the_interruption():
 
         watchdog = Watchdog(grace=0.1)
         watchdog.configure(0.1, lambda hang: None, give_up)
-        body = "    while True:\n        try:\n            time.sleep(10)\n        except BaseException:\n            pass"
+        body = (
+            "    while True:\n        try:\n            time.sleep(10)\n        except BaseException:\n            pass"
+        )
         watchdog.guard(_learner_function(body), 5.0)
         os._exit(0)
     os.close(write)

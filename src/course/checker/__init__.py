@@ -10,16 +10,16 @@ import re
 
 from course.checker.answer import AnswerProblem, load_answer, without_cell_magic
 from course.checker.code_checks import check_code
+from course.checker.feedback import Feedback
 from course.checker.guard import run_guarded
 from course.checker.hints import HintState
-from course.checker.lints import late_binding_closures
-from course.checker.feedback import Feedback
 from course.checker.learner_tests import check_tests
+from course.checker.lints import late_binding_closures
 from course.checker.results import ExerciseResult
 from course.exercises import MARKER, Exercise, UnknownExercise, get
 from course.limits import LOAD_SECONDS
 
-__all__ = ["check_source", "check_in_notebook", "find_cell", "ExerciseResult", "Feedback"]
+__all__ = ["ExerciseResult", "Feedback", "check_in_notebook", "check_source", "find_cell"]
 
 _hints = HintState()
 
@@ -39,7 +39,7 @@ def check_source(exercise: Exercise, source: str, *, in_thread: bool = False) ->
     source = without_cell_magic(source)
     if _CHECK_CALL.search(source):
         return ExerciseResult.start(exercise).cannot_check("misplaced-check", (
-            f'The answer cell calls `course.check(...)`. Move it to a cell of its own, below the answer cell: '
+            'The answer cell calls `course.check(...)`. Move it to a cell of its own, below the answer cell: '
             "the answer cell is checked on its own, where `course` is not defined."
         ))
     if exercise.kind == "tests":

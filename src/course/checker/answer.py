@@ -74,10 +74,10 @@ def load_answer(source: str, exercise_id: str) -> Answer:
     module.__file__ = CELL_FILENAME
     sys.modules[module.__name__] = module  # dataclasses and pickling look the module up
     try:
-        result = eval(code, vars(module))  # noqa: S307 - running the learner's own cell is the point
+        result = eval(code, vars(module))  # running the learner's own cell is the point
         if asyncio.iscoroutine(result):
             asyncio.run(result)
-    except (Exception, SystemExit, KeyboardInterrupt) as exc:
+    except (Exception, SystemExit, KeyboardInterrupt) as exc:  # noqa: BLE001 - the cell may raise anything: it is feedback
         raise AnswerProblem(
             f"Running the exercise cell raised {describe_exception(exc)}. Make the cell run without errors first.",
             "name-error" if isinstance(exc, NameError) else "cell-error",

@@ -51,7 +51,11 @@ def outcome_of(check_run: Any, answer: Answer) -> Outcome:
             message, raised = str(exc) or "The check's assertion failed.", ""
             stuck = isinstance(exc, virtual_time.Spinning)
         except BaseException as exc:  # noqa: BLE001 - learner code may raise anything, SystemExit too
-            message, raised, stuck = f"Your code raised {describe_exception(exc)}.{_advice_for(exc)}", _kind_of(exc), False
+            message, raised, stuck = (
+                f"Your code raised {describe_exception(exc)}.{_advice_for(exc)}",
+                _kind_of(exc),
+                False,
+            )
         # The exception (and its traceback's frames, holding any unawaited coroutine) is gone now.
         gc.collect()
         observer.finish(caught)
@@ -93,15 +97,24 @@ def check_code(exercise: Exercise, answer: Answer, *, real_time_limit: float = C
     hung = False
     for check in exercise.checks:
         if hung:  # the next check would most likely hang too: one wait is enough
-            result.findings.append(Finding(
-                check.description, False, "Not checked: a check above got stuck. Fix that first.", 0.0, float(check.points)))
+            result.findings.append(
+                Finding(
+                    check.description,
+                    False,
+                    "Not checked: a check above got stuck. Fix that first.",
+                    0.0,
+                    float(check.points),
+                )
+            )
             continue
         finished, outcome = run_guarded(lambda c=check: outcome_of(c.run, answer), real_time_limit)
         hung = hung or (finished and isinstance(outcome, Outcome) and outcome.stuck)
         if not finished:
             hung = True
             hang = outcome if isinstance(outcome, Hang) else Hang(real_time_limit)
-            outcome = Outcome(False, f"Still running after {hang.seconds:g} s of real time{hang.at}. {hang_advice(hang)}")
+            outcome = Outcome(
+                False, f"Still running after {hang.seconds:g} s of real time{hang.at}. {hang_advice(hang)}"
+            )
         earned += check.points if outcome.passed else 0
         result.findings.append(Finding(
             check.description, outcome.passed, outcome.message,

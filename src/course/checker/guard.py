@@ -27,8 +27,9 @@ import ctypes
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from course.checker.locate import is_learner_file, loop_on_stack, running_at
 from course.limits import STOP_GRACE_SECONDS

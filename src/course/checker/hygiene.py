@@ -26,9 +26,10 @@ import re
 import sys
 import time
 import warnings
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 from course.checker.locate import describe, innermost_learner_frame, suspended_at
 from course.limits import SLOW_STEP_SECONDS

@@ -83,11 +83,13 @@ class _VariantPlugin:
     def _course_run(self, request: pytest.FixtureRequest):
         run = self.runs[request.param]
         SCHEDULE.seed = run.seed
-        with variants.swapped(self.target, self.impls[run.variant], vars(request.module), package_bindings=self.bindings):
+        with variants.swapped(
+            self.target, self.impls[run.variant], vars(request.module), package_bindings=self.bindings
+        ):
             yield run
         SCHEDULE.seed = None
 
-    def pytest_asyncio_loop_factories(self, config: Any, item: Any) -> dict[str, Any]:  # noqa: ARG002
+    def pytest_asyncio_loop_factories(self, config: Any, item: Any) -> dict[str, Any]:
         return {"course": CourseLoop}
 
     @pytest.hookimpl(wrapper=True)
@@ -131,7 +133,7 @@ def run_session(exercise: Exercise, source: str, runs: list[Run]) -> SessionOutc
         sys.set_coroutine_origin_tracking_depth(ORIGIN_DEPTH)  # a never-awaited call is named by its line
         try:
             pytest.main(args, plugins=[plugin])
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # noqa: BLE001 - pytest re-raises a collected object's error: see below
             # pytest re-raises "unraisable" exceptions (an object that failed while being garbage-
             # collected) at the end of the session, outside any test. The outcome of each test was
             # already recorded; such an error after the last test must not crash the grader.
@@ -171,7 +173,9 @@ def _wheat_verdict(exercise: Exercise, test: str, outcome: SessionOutcome, wheat
         if not fails:
             continue
         message = outcome.failed[(test, fails[0].key)].message.rstrip(".")
-        version = "the course's own code" if wheat.name == REFERENCE else f"a correct version ({wheat.name}: {wheat.hint})"
+        version = (
+            "the course's own code" if wheat.name == REFERENCE else f"a correct version ({wheat.name}: {wheat.hint})"
+        )
         if len(fails) == len(runs):
             return (
                 f"fails on {version}: {message}. It earns nothing: a test must pass on every "
@@ -205,7 +209,9 @@ def score(exercise: Exercise, source: str, outcome: SessionOutcome, runs: list[R
     eligible = [t for t in tests if asserting.get(t, True)]
     if not eligible:
         return result.cannot_check(
-            "asserts-nothing", "None of your tests asserts anything. Add `assert` statements about what the code must do.")
+            "asserts-nothing",
+            "None of your tests asserts anything. Add `assert` statements about what the code must do.",
+        )
 
     wheat_runs = [r for r in runs if r.wheat]
     course_fault = next((f for (test, key), f in sorted(outcome.failed.items()) if f.blame == "course"), None)
@@ -251,7 +257,9 @@ def check_tests(exercise: Exercise, source: str, *, in_thread: bool = False) -> 
     if not finished:
         hang = outcome if isinstance(outcome, Hang) else Hang(TESTS_SECONDS)
         return empty.cannot_check(
-            "tests-hang", f"Your tests were still running after {hang.seconds:g} s of real time{hang.at}. {hang_advice(hang)}")
+            "tests-hang",
+            f"Your tests were still running after {hang.seconds:g} s of real time{hang.at}. {hang_advice(hang)}",
+        )
     if isinstance(outcome, BaseException):
         raise outcome
     return score(exercise, source, outcome, runs)

@@ -68,7 +68,7 @@ class ExerciseResult:
         return data
 
     @classmethod
-    def start(cls, exercise, problem: str = "", kind: ProblemKind = "") -> ExerciseResult:  # noqa: ANN001 - an Exercise
+    def start(cls, exercise, problem: str = "", kind: ProblemKind = "") -> ExerciseResult:  # an Exercise
         """No points yet, out of the exercise's points; ``problem`` says why, if nothing can be checked."""
         return cls(exercise.id, exercise.title, exercise.kind, 0.0, float(exercise.points), problem=problem,
                    problem_kind=kind or ("grader" if problem else ""))

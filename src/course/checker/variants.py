@@ -12,9 +12,10 @@ import contextlib
 import inspect
 import sys
 import textwrap
+from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import import_module
-from typing import Any, Iterator
+from typing import Any
 
 from course.exercises import Exercise, Variant
 from course.exercises.model import REFERENCE
@@ -63,7 +64,7 @@ def build(target: Target, variant: Variant) -> Any:
             source = source.replace(old, new)
     namespace = dict(vars(target.module))
     try:
-        exec(compile(source, f"<variant {variant.name}>", "exec"), namespace)  # noqa: S102
+        exec(compile(source, f"<variant {variant.name}>", "exec"), namespace)
     except Exception as exc:
         raise VariantError(f"variant {variant.name!r} does not compile or run: {exc}") from exc
     if target.attribute not in namespace:
@@ -84,7 +85,9 @@ def bindings(target: Target) -> list[tuple[Any, str]]:
     """Every (module, name) in the target's package bound to the original, besides its owner."""
     found = []
     for module_name, module in list(sys.modules.items()):
-        if module is target.owner or not (module_name == target.package or module_name.startswith(target.package + ".")):
+        if module is target.owner or not (
+            module_name == target.package or module_name.startswith(target.package + ".")
+        ):
             continue
         found += [(module, name) for name, value in list(vars(module).items()) if value is target.original]
     return found
@@ -92,7 +95,10 @@ def bindings(target: Target) -> list[tuple[Any, str]]:
 
 @contextlib.contextmanager
 def swapped(
-    target: Target, implementation: Any, *namespaces: dict[str, Any], package_bindings: list[tuple[Any, str]] | None = None
+    target: Target,
+    implementation: Any,
+    *namespaces: dict[str, Any],
+    package_bindings: list[tuple[Any, str]] | None = None,
 ) -> Iterator[None]:
     """Replace the target by ``implementation`` wherever it is bound, and put everything back after.
 

@@ -8,16 +8,22 @@ from __future__ import annotations
 import asyncio
 
 from catalog import FakeCatalog, NotFound
-
 from course.exercises.model import Check, Exercise, Variant
-from course.exercises.support import SHELF, client as _client, not_a_coroutine as _not_a_coroutine
+from course.exercises.support import SHELF
+from course.exercises.support import client as _client
+from course.exercises.support import not_a_coroutine as _not_a_coroutine
 
 # --- 01-forgotten-await ---------------------------------------------------------------------------
 
 
 async def _needs_restock_values(answer) -> None:
     async with _client(FakeCatalog(SHELF)) as client:
-        for sku, minimum, expected in (("apple", 5, True), ("cheese", 5, False), ("bread", 1, True), ("apple", 3, False)):
+        for sku, minimum, expected in (
+            ("apple", 5, True),
+            ("cheese", 5, False),
+            ("bread", 1, True),
+            ("apple", 3, False),
+        ):
             got = await answer.needs_restock(client, sku, minimum)
             _not_a_coroutine(got, "needs_restock")
             assert got is expected, (
@@ -161,31 +167,54 @@ GATHER_LIMITED_TESTS = Exercise(
     ),
     wheats=(
         Variant("reference", "the course's implementation: a semaphore and a TaskGroup"),
-        Variant("worker-pool", "`limit` workers pull operations from a shared iterator; as valid as a semaphore",
-                source=_WORKER_POOL),
+        Variant(
+            "worker-pool",
+            "`limit` workers pull operations from a shared iterator; as valid as a semaphore",
+            source=_WORKER_POOL,
+        ),
     ),
     chaffs=(
-        Variant("no limit", "Does anything check that no more than `limit` operations run at the same time?",
-                edits=(("async with semaphore:\n            return await operation()", "return await operation()"),)),
-        Variant("limit off by one", "Is the number of operations running together exactly `limit`, or could it be one more?",
-                edits=(("asyncio.Semaphore(limit)", "asyncio.Semaphore(limit + 1)"),)),
-        Variant("one at a time", "Do your tests notice if the operations run one after another instead of concurrently?",
-                edits=(("asyncio.Semaphore(limit)", "asyncio.Semaphore(1)"),)),
-        Variant("completion order", "Do results come back in input order even when a later operation finishes first?",
-                edits=(
-                    ("semaphore = asyncio.Semaphore(limit)\n", "semaphore = asyncio.Semaphore(limit)\n    finished = []\n"),
-                    ("            return await operation()",
-                     "            result = await operation()\n            finished.append(result)\n            return result"),
-                    ("return [task.result() for task in tasks]", "return finished"),
-                )),
-        Variant("error wrapped in a group", "What exactly is raised when one operation fails: the error itself?",
-                edits=(("first_error = failures.exceptions[0]", "first_error = failures"),)),
-        Variant("limit 0 accepted", "What should happen for a limit below 1?",
-                edits=(("if limit < 1:", "if limit < 0:"),)),
+        Variant(
+            "no limit",
+            "Does anything check that no more than `limit` operations run at the same time?",
+            edits=(("async with semaphore:\n            return await operation()", "return await operation()"),),
+        ),
+        Variant(
+            "limit off by one",
+            "Is the number of operations running together exactly `limit`, or could it be one more?",
+            edits=(("asyncio.Semaphore(limit)", "asyncio.Semaphore(limit + 1)"),),
+        ),
+        Variant(
+            "one at a time",
+            "Do your tests notice if the operations run one after another instead of concurrently?",
+            edits=(("asyncio.Semaphore(limit)", "asyncio.Semaphore(1)"),),
+        ),
+        Variant(
+            "completion order",
+            "Do results come back in input order even when a later operation finishes first?",
+            edits=(
+                ("semaphore = asyncio.Semaphore(limit)\n", "semaphore = asyncio.Semaphore(limit)\n    finished = []\n"),
+                (
+                    "            return await operation()",
+                    "            result = await operation()\n"
+                    "            finished.append(result)\n"
+                    "            return result",
+                ),
+                ("return [task.result() for task in tasks]", "return finished"),
+            ),
+        ),
+        Variant(
+            "error wrapped in a group",
+            "What exactly is raised when one operation fails: the error itself?",
+            edits=(("first_error = failures.exceptions[0]", "first_error = failures"),),
+        ),
+        Variant(
+            "limit 0 accepted", "What should happen for a limit below 1?", edits=(("if limit < 1:", "if limit < 0:"),)
+        ),
     ),
     weak_suites=(
         # Equal delays and `<=` on the limit: the classic weak concurrency test.
-        '''
+        """
 import asyncio
 from catalog.limits import gather_limited
 
@@ -201,9 +230,9 @@ async def test_results_and_limit():
     ops = [lambda v=v: op(v) for v in range(6)]
     assert await gather_limited(ops, limit=2) == list(range(6))
     assert peak <= 2
-''',
+""",
         # Checks concurrency by time only, with a limit large enough for everything.
-        '''
+        """
 import asyncio, pytest
 from catalog.limits import gather_limited
 
@@ -216,7 +245,7 @@ async def test_runs_concurrently():
         return 1
     assert await gather_limited([op, op, op], limit=3) == [1, 1, 1]
     assert loop.time() - start == 1
-''',
+""",
     ),
 )
 

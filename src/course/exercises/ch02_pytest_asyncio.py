@@ -5,10 +5,22 @@ Solutions live in ``solutions/02_pytest_asyncio.ipynb``; this module holds every
 
 from __future__ import annotations
 
-from catalog import CatalogClient, CatalogError, FakeCatalog, NotFound
+import gc
+import re
+import sys
+import tempfile
+import uuid
+import weakref
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import CodeType
 
+import pytest
+
+from catalog import CatalogClient, CatalogError, FakeCatalog, NotFound
 from course.exercises.model import Check, Exercise, Variant
-from course.exercises.support import SHELF, not_a_coroutine as _not_a_coroutine
+from course.exercises.support import SHELF
+from course.exercises.support import not_a_coroutine as _not_a_coroutine
 
 # --- 02-first-in-stock ----------------------------------------------------------------------------
 
@@ -236,18 +248,6 @@ async def test_finds_low_stock():
 # The learner's cell is a test module; the check runs it as one, with pytest, in a throwaway project
 # whose pyproject.toml keeps pytest-asyncio in strict mode. What pytest reports is the verdict.
 
-import gc  # noqa: E402 - this exercise's own imports, kept with it
-import re  # noqa: E402
-import sys  # noqa: E402
-import tempfile  # noqa: E402
-import uuid  # noqa: E402
-import weakref  # noqa: E402
-from dataclasses import dataclass, field  # noqa: E402
-from pathlib import Path  # noqa: E402
-from types import CodeType  # noqa: E402
-
-import pytest  # noqa: E402
-
 WATCHER_PROJECT_CONFIG = """\
 [tool.pytest.ini_options]
 asyncio_default_fixture_loop_scope = "function"
@@ -300,26 +300,26 @@ class _RunObserver:
         self.run = run
         self.watcher_polls = watcher_polls
 
-    def pytest_configure(self, config) -> None:  # noqa: ANN001
+    def pytest_configure(self, config) -> None:
         # One-line tracebacks: the long form parses every source file on the stack (pytest's own
         # included) and costs ~0.4 s for a failing fixture; only the crash line is read here.
         config.option.tbstyle = "line"
 
-    def pytest_collection_modifyitems(self, items) -> None:  # noqa: ANN001
+    def pytest_collection_modifyitems(self, items) -> None:
         from pytest_asyncio import is_async_test
 
         for item in items:
             self.run.taken[item.name] = is_async_test(item)
 
     @pytest.hookimpl(wrapper=True)
-    def pytest_runtest_call(self, item):  # noqa: ANN001
+    def pytest_runtest_call(self, item):
         before = self.watcher_polls[0]
         try:
             return (yield)
         finally:
             self.run.polls[item.name] = self.watcher_polls[0] - before
 
-    def pytest_runtest_logreport(self, report) -> None:  # noqa: ANN001
+    def pytest_runtest_logreport(self, report) -> None:
         name = report.nodeid.rsplit("::", 1)[-1]
         if report.failed and name not in self.run.message:
             crash = getattr(report.longrepr, "reprcrash", None)
@@ -331,7 +331,7 @@ class _RunObserver:
         elif report.when == "call" and name not in self.run.outcome:
             self.run.outcome[name] = report.outcome
 
-    def pytest_collectreport(self, report) -> None:  # noqa: ANN001
+    def pytest_collectreport(self, report) -> None:
         if report.failed and not self.run.problem:
             lines = [line for line in str(report.longrepr).strip().splitlines() if line.strip()]
             errors = [line[1:].strip() for line in lines if line.startswith("E ")]
@@ -345,7 +345,7 @@ class _RunObserver:
 _runs: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def run_as_project(answer) -> _ProjectRun:  # noqa: ANN001
+def run_as_project(answer) -> _ProjectRun:
     """Run the learner's cell as the test file of a project whose pyproject.toml is
     ``WATCHER_PROJECT_CONFIG``; one run per answer, read by every check.
 
@@ -362,18 +362,18 @@ def run_as_project(answer) -> _ProjectRun:  # noqa: ANN001
     return run
 
 
-def _run_pytest(answer, run: _ProjectRun) -> None:  # noqa: ANN001
+def _run_pytest(answer, run: _ProjectRun) -> None:
     import course.cell_plugin
     from catalog.watcher import StockWatcher
 
     polls = [0]
     original_start, original_poll = StockWatcher.start, StockWatcher._poll
 
-    def start(watcher) -> None:  # noqa: ANN001
+    def start(watcher) -> None:
         run.starts += 1
         original_start(watcher)
 
-    async def poll(watcher) -> None:  # noqa: ANN001
+    async def poll(watcher) -> None:
         polls[0] += 1
         await original_poll(watcher)
 
@@ -407,14 +407,17 @@ def _code_signature(code: CodeType) -> tuple:
     return code.co_argcount, code.co_varnames, code.co_names, consts
 
 
-def _tests_as_given(answer) -> str:  # noqa: ANN001
+def _tests_as_given(answer) -> str:
     """"" when the cell still has the given tests, with their bodies and virtual time; else what changed."""
     namespace: dict = {}  # compiling is all that is needed: the bodies never run here
-    exec(compile(_WATCHER_TEST_BODIES, "<given tests>", "exec"), namespace)  # noqa: S102 - our own text
+    exec(compile(_WATCHER_TEST_BODIES, "<given tests>", "exec"), namespace)  # our own text
     for test in _WATCHER_TESTS:
         function = answer.namespace.get(test)
         if function is None:
-            return f"The cell no longer defines `{test}`: keep both tests, under their names, at the top level of the cell."
+            return (
+                f"The cell no longer defines `{test}`: keep both tests, under their names, at the top level "
+                "of the cell."
+            )
         code = getattr(function, "__code__", None)
         if code is None or _code_signature(code) != _code_signature(namespace[test].__code__):
             return (f"`{test}` is not the test you were given: change only decorators and module-level "
@@ -429,7 +432,7 @@ def _where(run: _ProjectRun, test: str) -> str:
     return f" (cell line {run.line[test]})" if test in run.line else ""
 
 
-def _watcher_fixture_runs(answer) -> None:  # noqa: ANN001
+def _watcher_fixture_runs(answer) -> None:
     run = run_as_project(answer)
     assert not run.problem, run.problem
     assert not run.any_message("requested an async fixture"), (
@@ -440,7 +443,7 @@ def _watcher_fixture_runs(answer) -> None:  # noqa: ANN001
     )
 
 
-def _watcher_tests_are_taken(answer) -> None:  # noqa: ANN001
+def _watcher_tests_are_taken(answer) -> None:
     run = run_as_project(answer)
     assert not run.problem, _NOT_REACHED
     left = [t for t in _WATCHER_TESTS if not run.taken.get(t, False)]
@@ -452,7 +455,7 @@ def _watcher_tests_are_taken(answer) -> None:  # noqa: ANN001
     )
 
 
-def _watcher_loop_outlives_it(answer) -> None:  # noqa: ANN001
+def _watcher_loop_outlives_it(answer) -> None:
     run = run_as_project(answer)
     assert not run.problem and not run.any_message("requested an async fixture"), _NOT_REACHED
     mismatch = run.any_message("ScopeMismatch")
@@ -472,7 +475,7 @@ def _watcher_loop_outlives_it(answer) -> None:  # noqa: ANN001
         raise AssertionError(f"The fixture `watcher` was never set up: {error}.")
 
 
-def _watcher_serves_both_tests(answer) -> None:  # noqa: ANN001
+def _watcher_serves_both_tests(answer) -> None:
     run = run_as_project(answer)
     stopped = (
         run.problem or run.any_message("requested an async fixture") or run.any_message("ScopeMismatch")

@@ -164,7 +164,9 @@ class _Recorder:
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed and not self.session.problem:
-            self.session.problem = f"pytest could not collect the check's tests: {str(report.longrepr).strip().splitlines()[-1]}"
+            self.session.problem = (
+                f"pytest could not collect the check's tests: {str(report.longrepr).strip().splitlines()[-1]}"
+            )
 
 
 _sessions: weakref.WeakKeyDictionary[Any, _Session] = weakref.WeakKeyDictionary()
@@ -285,7 +287,9 @@ def _still_running(session: _Session, test: str, when: str) -> None:
             else "The fixture's teardown (after its `yield`) must close every watcher the factory made, not "
             "only some of them."
         )
-        raise AssertionError(f"{when}, {len(running)} of the {made} watchers it made were still running ({skus}). {advice}")
+        raise AssertionError(
+            f"{when}, {len(running)} of the {made} watchers it made were still running ({skus}). {advice}"
+        )
 
 
 def _factory_starts(answer) -> None:
@@ -460,7 +464,7 @@ def _shared(answer) -> _Session:
 
 def _shared_within_module(answer) -> None:
     first = _shared(answer).seen["first"]["tests"]
-    for name, a, b in zip(_NAMES, *first):
+    for name, a, b in zip(_NAMES, *first, strict=False):
         assert a is b, (
             f"The two tests of one module got two different `{name}` objects: a fixture is made again for "
             f'every test unless its scope says otherwise (`scope="module"`).'
@@ -500,7 +504,7 @@ def _shared_closed(answer) -> None:
 def _shared_per_module(answer) -> None:
     session = _shared(answer)
     first, other = session.seen["first"]["tests"][0], session.seen["second"]["tests"][0]
-    for name, a, b in zip(_NAMES, first, other):
+    for name, a, b in zip(_NAMES, first, other, strict=False):
         assert a is not b, (
             f"Two test modules got the same `{name}`: it is kept for the whole session. The exercise asks "
             f'for one per module: `scope="module"` (and `loop_scope="module"`).'
@@ -626,30 +630,58 @@ RESTOCK_TESTS = Exercise(
     ),
     wheats=(
         Variant("reference", "the course's implementation"),
-        Variant("other closing order", "closes its task first, then fails the waiters, with other messages",
-                source=_NOTIFIER_OTHER_ORDER),
+        Variant(
+            "other closing order",
+            "closes its task first, then fails the waiters, with other messages",
+            source=_NOTIFIER_OTHER_ORDER,
+        ),
     ),
     chaffs=(
-        Variant("task left running", "When `aclose()` returns, has the background task finished? Look right "
-                "after the call: once a test's loop closes, every task left on it ends anyway.",
-                edits=(("            await task\n", "            pass\n"),)),
-        Variant("waiters left hanging", "What happens to a caller still waiting when the notifier is closed?",
-                edits=(("waiters, self._waiters = self._waiters, {}", "waiters = {}"),)),
-        Variant("not closed when the block fails", "Is the notifier closed when the `async with` block raises?",
-                edits=(("        await self.aclose()\n", "        if exc is None:\n            await self.aclose()\n"),)),
-        Variant("waits after close accepted", "What should a wait that starts after the close do?",
-                edits=(("        if self._closed:\n            raise CatalogError(_CLOSED)\n", ""),)),
-        Variant("started twice", "What happens when a started notifier is started again?",
-                edits=(("if self._task is not None or self._closed:", "if self._closed:"),)),
-        Variant("cancelled waits remembered", "After a wait is cancelled, is anyone still counted as waiting?",
-                edits=(("            with contextlib.suppress(ValueError):\n                waiters.remove(future)\n",
-                        "            pass\n"),)),
-        Variant("any change wakes", "Is every change a restock, for instance a stock that goes from 3 to 2?",
-                edits=(("if change.old == 0 and change.new > 0:", "if change.new > 0:"),)),
+        Variant(
+            "task left running",
+            "When `aclose()` returns, has the background task finished? Look right "
+            "after the call: once a test's loop closes, every task left on it ends anyway.",
+            edits=(("            await task\n", "            pass\n"),),
+        ),
+        Variant(
+            "waiters left hanging",
+            "What happens to a caller still waiting when the notifier is closed?",
+            edits=(("waiters, self._waiters = self._waiters, {}", "waiters = {}"),),
+        ),
+        Variant(
+            "not closed when the block fails",
+            "Is the notifier closed when the `async with` block raises?",
+            edits=(("        await self.aclose()\n", "        if exc is None:\n            await self.aclose()\n"),),
+        ),
+        Variant(
+            "waits after close accepted",
+            "What should a wait that starts after the close do?",
+            edits=(("        if self._closed:\n            raise CatalogError(_CLOSED)\n", ""),),
+        ),
+        Variant(
+            "started twice",
+            "What happens when a started notifier is started again?",
+            edits=(("if self._task is not None or self._closed:", "if self._closed:"),),
+        ),
+        Variant(
+            "cancelled waits remembered",
+            "After a wait is cancelled, is anyone still counted as waiting?",
+            edits=(
+                (
+                    "            with contextlib.suppress(ValueError):\n                waiters.remove(future)\n",
+                    "            pass\n",
+                ),
+            ),
+        ),
+        Variant(
+            "any change wakes",
+            "Is every change a restock, for instance a stock that goes from 3 to 2?",
+            edits=(("if change.old == 0 and change.new > 0:", "if change.new > 0:"),),
+        ),
     ),
     weak_suites=(
         # The happy path only, through `async with`: the shape of many real test suites.
-        '''
+        """
 import asyncio
 
 from catalog import RestockNotifier, StockChange
@@ -662,7 +694,7 @@ async def test_a_restock_wakes_the_waiter():
         await asyncio.sleep(0)
         changes.put_nowait(StockChange("pear", old=0, new=5))
         assert await waiter == StockChange("pear", old=0, new=5)
-''',
+""",
     ),
 )
 

@@ -15,9 +15,9 @@ import asyncio
 from unittest.mock import AsyncMock, NonCallableMock
 
 from catalog import CatalogClient, NotFound, inventory_value, low_stock, price_table
-
 from course.exercises.model import Check, Exercise, Variant
-from course.exercises.support import SHELF, not_a_coroutine as _not_a_coroutine
+from course.exercises.support import SHELF
+from course.exercises.support import not_a_coroutine as _not_a_coroutine
 
 BY_SKU = {product.sku: product for product in SHELF}
 
@@ -132,7 +132,9 @@ def _recorded(mock, expected: str, method: str) -> None:
         mock.assert_awaited_once_with(*expected)
     except AssertionError as error:
         arguments = ", ".join(map(repr, expected))
-        raise AssertionError(f"After one call, double.{method}.assert_awaited_once_with({arguments}) failed: {error}") from None
+        raise AssertionError(
+            f"After one call, double.{method}.assert_awaited_once_with({arguments}) failed: {error}"
+        ) from None
 
 
 async def _records_awaits(answer) -> None:
@@ -165,7 +167,9 @@ async def _works_with_the_package(answer) -> None:
         "{'apple': 50, 'durian': None, 'cheese': 900}."
     )
     value = await inventory_value(double, ["apple", "cheese", "apple"])
-    assert value == 50 * 3 + 900 * 12, f"inventory_value(double, ['apple', 'cheese', 'apple']) gave {value!r}; expected 10950."
+    assert value == 50 * 3 + 900 * 12, (
+        f"inventory_value(double, ['apple', 'cheese', 'apple']) gave {value!r}; expected 10950."
+    )
     low = await low_stock(double, ["cheese", "bread", "apple"], threshold=5)
     assert low == ["bread", "apple"], f"low_stock(double, ['cheese', 'bread', 'apple'], threshold=5) gave {low!r}."
 
@@ -192,7 +196,9 @@ CATALOG_DOUBLE = Exercise(
         Check("an unknown sku raises NotFound", _unknown_sku),
         Check("takes `latency` per fetch; get_products fetches concurrently, in input order", _latency),
         Check("records the awaits (assert_awaited_once_with works)", _records_awaits),
-        Check("works where a CatalogClient is expected (price_table, inventory_value, low_stock)", _works_with_the_package),
+        Check(
+            "works where a CatalogClient is expected (price_table, inventory_value, low_stock)", _works_with_the_package
+        ),
     ),
 )
 
@@ -228,27 +234,50 @@ ALERT_TESTS = Exercise(
     ),
     wheats=(
         Variant("reference", "the course's implementation: all alerts sent together with asyncio.gather"),
-        Variant("one by one", "the alerts may go out one after another; only which alerts, where and what is specified",
-                source=_ALERT_ONE_BY_ONE),
+        Variant(
+            "one by one",
+            "the alerts may go out one after another; only which alerts, where and what is specified",
+            source=_ALERT_ONE_BY_ONE,
+        ),
     ),
     chaffs=(
-        Variant("alerts never awaited",
-                "Were the alerts actually sent (awaited) by the time alert_low_stock returned, or only called?",
-                edits=(("    await asyncio.gather(", "    asyncio.gather("),)),
-        Variant("ignores the channel", "Does an alert go to the channel the caller asked for?",
-                edits=(("notifier.send(channel,", "notifier.send(DEFAULT_CHANNEL,"),)),
-        Variant("alerts at the threshold", "Is a product whose stock equals the threshold alerted?",
-                edits=(("product.stock < threshold", "product.stock <= threshold"),)),
-        Variant("fetches duplicates", "What does get_products receive when a sku is listed twice?",
-                edits=(("products = await client.get_products(unique)", "products = await client.get_products(list(skus))"),)),
-        Variant("swallows catalog errors", "What happens when the catalog fails: does the error reach the caller?",
-                edits=(("    products = await client.get_products(unique)\n",
-                        "    try:\n        products = await client.get_products(unique)\n"
-                        "    except Exception:\n        return []\n"),)),
+        Variant(
+            "alerts never awaited",
+            "Were the alerts actually sent (awaited) by the time alert_low_stock returned, or only called?",
+            edits=(("    await asyncio.gather(", "    asyncio.gather("),),
+        ),
+        Variant(
+            "ignores the channel",
+            "Does an alert go to the channel the caller asked for?",
+            edits=(("notifier.send(channel,", "notifier.send(DEFAULT_CHANNEL,"),),
+        ),
+        Variant(
+            "alerts at the threshold",
+            "Is a product whose stock equals the threshold alerted?",
+            edits=(("product.stock < threshold", "product.stock <= threshold"),),
+        ),
+        Variant(
+            "fetches duplicates",
+            "What does get_products receive when a sku is listed twice?",
+            edits=(
+                ("products = await client.get_products(unique)", "products = await client.get_products(list(skus))"),
+            ),
+        ),
+        Variant(
+            "swallows catalog errors",
+            "What happens when the catalog fails: does the error reach the caller?",
+            edits=(
+                (
+                    "    products = await client.get_products(unique)\n",
+                    "    try:\n        products = await client.get_products(unique)\n"
+                    "    except Exception:\n        return []\n",
+                ),
+            ),
+        ),
     ),
     weak_suites=(
         # Checks the call, not the await, with the default channel and no edge case: every bug survives.
-        '''
+        """
 from unittest.mock import AsyncMock
 from catalog import CatalogClient, Product
 from catalog.alerts import alert_low_stock
@@ -259,9 +288,9 @@ async def test_alerts_a_low_product():
     notifier = AsyncMock()
     assert await alert_low_stock(client, notifier, ["a", "c"], threshold=5) == ["a"]
     notifier.send.assert_called_once()
-''',
+""",
         # Awaits checked, but only the happy path on the default channel: it catches the missing await only.
-        '''
+        """
 from unittest.mock import AsyncMock
 from catalog import CatalogClient, Product
 from catalog.alerts import alert_low_stock, alert_text
@@ -274,7 +303,7 @@ async def test_alerts_a_low_product_on_the_default_channel():
     notifier = AsyncMock(spec=Notifier)
     assert await alert_low_stock(client, notifier, ["a"], threshold=5) == ["a"]
     notifier.send.assert_awaited_once_with("purchasing", alert_text(low, 5))
-''',
+""",
     ),
 )
 
@@ -335,30 +364,56 @@ WEBHOOK_TESTS = Exercise(
     ),
     wheats=(
         Variant("reference", "the course's implementation, built on catalog.backoff.retry"),
-        Variant("own loop", "a hand-written retry loop; the same requests, delays and errors, and the same JSON "
-                "body with its keys in another order", source=_SEND_OWN_LOOP),
+        Variant(
+            "own loop",
+            "a hand-written retry loop; the same requests, delays and errors, and the same JSON "
+            "body with its keys in another order",
+            source=_SEND_OWN_LOOP,
+        ),
     ),
     chaffs=(
-        Variant("dropped connections not retried", "Is an alert sent again when the connection is refused or dropped?",
-                edits=(("except httpx.TransportError as error:", "except httpx.TimeoutException as error:"),)),
-        Variant("refusals retried", "Is an alert the webhook refuses (a 400) sent again, or given up at once?",
-                edits=(("if status == 429 or status >= 500:", "if status >= 400:"),)),
-        Variant("failures swallowed", "When an alert cannot be sent, does the caller hear about it?",
-                edits=(("await retry(attempt, attempts=self.attempts, base=self.base_delay, sleep=self._sleep)",
-                        "try:\n"
-                        "        await retry(attempt, attempts=self.attempts, base=self.base_delay, sleep=self._sleep)\n"
-                        "    except CatalogError:\n"
-                        "        pass  # an alert is not worth failing for"),)),
-        Variant("wrong body", "What exactly is in the JSON the webhook receives?",
-                edits=(('json={"channel": channel, "text": text}', 'json={"channel": channel, "message": text}'),)),
-        Variant("no backoff", "How long does the notifier wait between two attempts?",
-                edits=(("base=self.base_delay", "base=0"),)),
-        Variant("no timeout", "What happens when the webhook never answers?",
-                edits=(("async with asyncio.timeout(self.timeout):", "async with asyncio.timeout(None):"),)),
+        Variant(
+            "dropped connections not retried",
+            "Is an alert sent again when the connection is refused or dropped?",
+            edits=(("except httpx.TransportError as error:", "except httpx.TimeoutException as error:"),),
+        ),
+        Variant(
+            "refusals retried",
+            "Is an alert the webhook refuses (a 400) sent again, or given up at once?",
+            edits=(("if status == 429 or status >= 500:", "if status >= 400:"),),
+        ),
+        Variant(
+            "failures swallowed",
+            "When an alert cannot be sent, does the caller hear about it?",
+            edits=(
+                (
+                    "await retry(attempt, attempts=self.attempts, base=self.base_delay, sleep=self._sleep)",
+                    "try:\n"
+                    "        await retry(attempt, attempts=self.attempts, base=self.base_delay, sleep=self._sleep)\n"
+                    "    except CatalogError:\n"
+                    "        pass  # an alert is not worth failing for",
+                ),
+            ),
+        ),
+        Variant(
+            "wrong body",
+            "What exactly is in the JSON the webhook receives?",
+            edits=(('json={"channel": channel, "text": text}', 'json={"channel": channel, "message": text}'),),
+        ),
+        Variant(
+            "no backoff",
+            "How long does the notifier wait between two attempts?",
+            edits=(("base=self.base_delay", "base=0"),),
+        ),
+        Variant(
+            "no timeout",
+            "What happens when the webhook never answers?",
+            edits=(("async with asyncio.timeout(self.timeout):", "async with asyncio.timeout(None):"),),
+        ),
     ),
     weak_suites=(
         # The happy path and one retried 503, with a sleep that waits for nothing: every bug survives.
-        '''
+        """
 import httpx
 from catalog.notify import WebhookNotifier
 
@@ -379,7 +434,7 @@ async def test_retries_a_503(respx_mock):
     async with WebhookNotifier(httpx.AsyncClient(verify=TLS), URL, sleep=no_sleep) as notifier:
         await notifier.send("ops", "hello")
     assert route.call_count == 2
-''',
+""",
     ),
 )
 

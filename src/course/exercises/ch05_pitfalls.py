@@ -16,14 +16,16 @@ import os
 import sys
 import tempfile
 import uuid
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from catalog import FakeCatalog, NotFound, StockChange, StockWatcher
-
 from course.exercises.model import Check, Exercise, Variant
-from course.exercises.support import SHELF, client as _client, not_a_coroutine as _not_a_coroutine
+from course.exercises.support import SHELF
+from course.exercises.support import client as _client
+from course.exercises.support import not_a_coroutine as _not_a_coroutine
 
 # --- blocking-I/O detection: which thread opened a file ---------------------------------------------
 
@@ -132,7 +134,7 @@ async def _stock_file_unknown_sku(answer) -> None:
         async with _client(catalog) as client:
             try:
                 await answer.apply_stock_file(client, path)
-            except BaseException as error:  # noqa: BLE001 - anything but NotFound is the learner's bug
+            except BaseException as error:  # anything but NotFound is the learner's bug
                 if _holds_not_found(error):
                     return
                 raise
@@ -181,12 +183,12 @@ def _restock_bread(catalog: FakeCatalog) -> None:
     catalog.products["bread"] = replace(catalog.products["bread"], stock=5)
 
 
-async def _call(answer, watcher: StockWatcher, timeout: float) -> Any:
+async def _call(answer, watcher: StockWatcher, seconds: float) -> Any:
     try:
-        got = await answer.wait_for_change(watcher, timeout)
+        got = await answer.wait_for_change(watcher, seconds)
     except TimeoutError:
         raise AssertionError(
-            f"wait_for_change(watcher, {timeout:g}) raised TimeoutError when no change came in time; "
+            f"wait_for_change(watcher, {seconds:g}) raised TimeoutError when no change came in time; "
             "catch it and return None."
         ) from None
     _not_a_coroutine(got, "wait_for_change")

@@ -15,8 +15,9 @@ Two kinds:
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable, Literal
+from typing import Any, Literal
 
 Kind = Literal["code", "tests"]
 

@@ -100,7 +100,9 @@ def with_introduction(solution: dict, name: str) -> dict:
 
 
 def _same_cells(a: dict, b: dict) -> bool:
-    text = lambda cell: "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]  # noqa: E731
+    def text(cell: dict) -> str:
+        return "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+
     return [text(c) for c in a["cells"]] == [text(c) for c in b["cells"]]
 
 
@@ -135,7 +137,9 @@ def planned(root: Path) -> dict[Path, str]:
         introduced = with_introduction(data, solution.name)
         if not _same_cells(data, introduced):
             result[solution] = dumps(introduced)
-        result[root / "exercises" / solution.name] = dumps(exercise_notebook(introduced, str(solution.relative_to(root))))
+        result[root / "exercises" / solution.name] = dumps(
+            exercise_notebook(introduced, str(solution.relative_to(root)))
+        )
     return result
 
 

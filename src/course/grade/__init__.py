@@ -53,8 +53,8 @@ from __future__ import annotations
 import atexit
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from course.grade.discovery import discover
 from course.grade.planning import plan

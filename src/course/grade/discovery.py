@@ -52,7 +52,9 @@ def discover(paths: list[Path]) -> list[Submission]:
                 else:
                     add(path / relative.parts[0], notebook, cohort=path)
         elif path.suffix != ".ipynb":
-            raise NotebookError(f"{path}: not a notebook (expected a .ipynb file)" if path.exists() else f"{path}: no such file")
+            raise NotebookError(
+                f"{path}: not a notebook (expected a .ipynb file)" if path.exists() else f"{path}: no such file"
+            )
         elif not path.is_file():
             raise NotebookError(f"{path}: no such file")
         else:

@@ -81,7 +81,9 @@ def _plan_notebook(path: Path, submission: Submission, limits: Limits, only: str
         if only not in (None, exercise.id):
             continue
         source = notebook.answer(exercise)
-        slots.append(outcomes.missing_cell(exercise) if source is None else Job((path, exercise.id), exercise.id, source, limits))
+        slots.append(
+            outcomes.missing_cell(exercise) if source is None else Job((path, exercise.id), exercise.id, source, limits)
+        )
     return slots
 
 

@@ -14,9 +14,9 @@ import selectors
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable
 
 from course.checker.results import ExerciseResult
 from course.limits import SUPERVISOR_SILENCE_SECONDS, SUPERVISOR_START_SECONDS, Limits, default_parallel
@@ -54,7 +54,7 @@ class SandboxPool:
         self.parallel = parallel or default_parallel()
         self._folder = tempfile.TemporaryDirectory(prefix="course-grader-")
         self._buffer = b""
-        self._stderr = open(Path(self._folder.name) / "supervisor.log", "w+b")  # noqa: SIM115
+        self._stderr = open(Path(self._folder.name) / "supervisor.log", "w+b")  # noqa: SIM115 - open for the pool's life, closed in close()
         self._process = subprocess.Popen(
             [sys.executable, "-m", "course.grade.supervisor", "--parallel", str(self.parallel),
              "--parent", str(os.getpid())],
@@ -83,7 +83,9 @@ class SandboxPool:
         while len(by_id) < len(queue):
             while sent < len(queue) and sent - len(by_id) < window:
                 job = queue[sent]
-                self._send({"id": sent, "exercise": job.exercise_id, "source": job.source, "limits": job.limits.to_dict()})
+                self._send(
+                    {"id": sent, "exercise": job.exercise_id, "source": job.source, "limits": job.limits.to_dict()}
+                )
                 sent += 1
             record = self._read_line(timeout)
             done = Done(queue[record["id"]], ExerciseResult.from_dict(record["result"]), record["wall"], record["cpu"])

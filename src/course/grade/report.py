@@ -153,13 +153,19 @@ def summary_table(grades: ClassGrade) -> list[str]:
     rows = [["student", *ids, "total"]]
     for s in grades.submissions:
         scores = {r.exercise_id: r.score for r in s.results}
-        rows.append([s.student, *(_n(scores[i]) if i in scores else "-" for i in ids), f"{_n(s.score)}/{_n(s.max_score)}"])
+        rows.append(
+            [s.student, *(_n(scores[i]) if i in scores else "-" for i in ids), f"{_n(s.score)}/{_n(s.max_score)}"]
+        )
     widths = [max(len(row[c]) for row in rows) for c in range(len(rows[0]))]
     count = len(grades.submissions)
     title = (f"Summary: {count} submission{'s' * (count != 1)}, {len(grades.sandboxes)} exercises graded "
              f"in {grades.seconds:.1f} s on {grades.parallel} parallel sandbox{'es' * (grades.parallel != 1)}")
-    table = ["  ".join(cell.ljust(w) if c == 0 else cell.rjust(w) for c, (cell, w) in enumerate(zip(row, widths)))
-             for row in rows]
+    table = [
+        "  ".join(
+            cell.ljust(w) if c == 0 else cell.rjust(w) for c, (cell, w) in enumerate(zip(row, widths, strict=True))
+        )
+        for row in rows
+    ]
     return [title, *table]
 
 

@@ -20,6 +20,7 @@ to exit, is ``course.grade.worker``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import json
 import os
@@ -220,10 +221,8 @@ class Supervisor:
 
 
 def _kill_group(pid: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 def _remove(folder: str) -> None:
@@ -233,10 +232,8 @@ def _remove(folder: str) -> None:
         for name in dirs:
             path = os.path.join(root, name)
             if not os.path.islink(path):
-                try:
+                with contextlib.suppress(OSError):
                     os.chmod(path, 0o700)
-                except OSError:
-                    pass
     shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -265,7 +262,9 @@ def main(argv: list[str] | None = None) -> None:
     for name in ("SIGTERM", "SIGINT"):  # the grader gone, or Ctrl-C at its terminal
         signal.signal(getattr(signal, name), supervisor.stop)
     warm = supervisor.prepare()
-    print(json.dumps({"ready": True, "isolation": supervisor.isolation.to_dict(), "warm_up": round(warm, 3)}), flush=True)
+    print(
+        json.dumps({"ready": True, "isolation": supervisor.isolation.to_dict(), "warm_up": round(warm, 3)}), flush=True
+    )
     supervisor.serve(sys.stdin)
 
 

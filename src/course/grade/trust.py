@@ -223,8 +223,8 @@ def changes(before: Fingerprint, after: Fingerprint) -> list[str]:
         if now is None:
             changed.append(container)
             continue
-        current = {n: (i, c) for n, i, c in zip(*now)}
-        changed += [_join(container, n) for n, i, c in zip(names, ids, codes) if current.get(n) != (i, c)]
+        current = {n: (i, c) for n, i, c in zip(*now, strict=True)}
+        changed += [_join(container, n) for n, i, c in zip(names, ids, codes, strict=True) if current.get(n) != (i, c)]
     # Replacing an object also "changes" everything inside it: name the outermost change only.
     return sorted(c for c in set(changed) if not any(_inside(c, other) for other in changed))
 

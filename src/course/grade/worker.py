@@ -24,7 +24,8 @@ from __future__ import annotations
 import os
 import signal
 import threading
-from typing import Any, Callable, NoReturn
+from collections.abc import Callable
+from typing import Any, NoReturn
 
 from course.checker import check_source, guard
 from course.checker.guard import Hang
@@ -107,7 +108,7 @@ class Watchdog:
         guard, before the grader's fingerprint is taken (``course.grade.trust``)."""
         self.seconds, self.on_stuck, self.on_give_up = seconds, on_stuck, on_give_up
 
-    def guard(self, func: Callable[[], Any], limit: float) -> tuple[bool, Any]:  # noqa: ARG002
+    def guard(self, func: Callable[[], Any], limit: float) -> tuple[bool, Any]:
         """Run ``func`` in this (main) thread for at most ``self.seconds``: (finished, outcome).
 
         The grader's limit replaces the checker's own ``limit``. A nested call runs under the outer
@@ -125,7 +126,7 @@ class Watchdog:
         """Run ``func`` with one time limit for all of it; past the limit, give up on the exercise at
         once. For a learner-test session: pytest would report the interruption as one failed test
         and go on running the others, each blocking again."""
-        finished, outcome = self._run(func, seconds, abort=True)
+        _, outcome = self._run(func, seconds, abort=True)
         if isinstance(outcome, BaseException):
             raise outcome
         return outcome
@@ -150,7 +151,7 @@ class Watchdog:
             return False, self._hang
         return finished, outcome
 
-    def _on_alarm(self, signum: int, frame: Any) -> None:  # noqa: ARG002
+    def _on_alarm(self, signum: int, frame: Any) -> None:
         if self._hang is None:
             self._hang = Hang(self._seconds, running_at(frame), guard.cycling(threading.get_ident()))
             self.on_stuck(self._hang)
