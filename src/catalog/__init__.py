@@ -24,17 +24,17 @@ Every error it raises on purpose is a ``CatalogError`` (errors.py), arranged by 
 retrying makes sense.
 """
 
+from catalog.backoff import backoff_delays, retry
 from catalog.client import CatalogClient
 from catalog.errors import CatalogError, NotFound, RetriesExhausted, TransientError
 from catalog.fake_server import FakeCatalog
+from catalog.keeper import InsufficientStock, StockKeeper
 from catalog.limits import gather_limited
 from catalog.models import Product
-from catalog.report import inventory_value, low_stock, price_table
-from catalog.backoff import backoff_delays, retry
-from catalog.watcher import StockChange, StockWatcher
-from catalog.restock import RestockNotifier
 from catalog.pipeline import set_stock_levels
-from catalog.keeper import InsufficientStock, StockKeeper
+from catalog.report import inventory_value, low_stock, price_table
+from catalog.restock import RestockNotifier
+from catalog.watcher import StockChange, StockWatcher
 
 __all__ = [
     "CatalogClient",

@@ -79,7 +79,7 @@ class CatalogClient:
         cls,
         app: ASGIApp,
         *,
-        base_url: str = "http://catalog.test",
+        base_url: str = "http://catalog.test",  # pragma: no mutate - a URL's scheme and host ignore case
         **options: Unpack[ClientOptions],
     ) -> CatalogClient:
         """A client that talks to an ASGI ``app`` in-process (e.g. ``FakeCatalog``): no network.

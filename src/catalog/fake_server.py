@@ -164,7 +164,7 @@ class FakeCatalog:
         try:
             payload = json.loads(body)
         except ValueError:
-            payload = None
+            payload = None  # pragma: no mutate - anything but a dict is refused alike
         stock = payload.get("stock") if isinstance(payload, dict) else None
         if not isinstance(stock, int) or isinstance(stock, bool) or stock < 0:
             return _error(400, 'the body must be JSON like {"stock": 3}, a non-negative integer')
@@ -198,7 +198,7 @@ async def _read_body(receive: Receive) -> bytes:
     while True:
         message = await receive()
         chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
+        if not message.get("more_body", False):  # pragma: no mutate - False, None, missing: all mean "last"
             return b"".join(chunks)
 
 

@@ -51,4 +51,4 @@ async def price_table(client: CatalogClient, skus: Iterable[str]) -> dict[str, i
 
     operations = [functools.partial(price_or_none, sku) for sku in unique]
     prices = await gather_limited(operations, limit=client.max_concurrency)
-    return dict(zip(unique, prices, strict=True))
+    return dict(zip(unique, prices, strict=True))  # pragma: no mutate - gather_limited returns one per sku

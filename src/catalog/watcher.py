@@ -56,7 +56,7 @@ class StockWatcher:
         self.errors = 0
         self._stock: dict[str, int] | None = None  # None until the first successful poll
         self._task: asyncio.Task[None] | None = None
-        self._closed = False
+        self._closed = False  # pragma: no mutate - only its truth is read
 
     @property
     def task(self) -> asyncio.Task[None] | None:

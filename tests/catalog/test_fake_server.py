@@ -329,3 +329,41 @@ async def test_other_protocols_are_refused(server: FakeCatalog) -> None:
 
     with pytest.raises(RuntimeError, match="speaks HTTP only, not 'websocket'; connect with"):
         await server({"type": "websocket"}, never_called, never_called)
+
+
+async def test_a_body_may_come_in_chunks_and_a_chunk_may_leave_out_body() -> None:
+    # ASGI makes both keys optional: "body" defaults to b"" and "more_body" to False.
+    server = FakeCatalog([Product("apple", "Apple", price_cents=50, stock=1)])
+    messages = iter([{"type": "http.request", "more_body": True}, {"type": "http.request", "body": b'{"stock": 3}'}])
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return next(messages)
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "method": "PUT", "path": "/products/apple/stock", "headers": []}
+    await server(scope, receive, send)
+    assert sent[0]["status"] == 200
+    assert server.products["apple"].stock == 3
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"), [("GET", "/products/apple", 200), ("GET", "/products/apple/stock", 405)]
+)
+async def test_response_header_names_are_lowercase_as_asgi_requires(method: str, path: str, status: int) -> None:
+    server = FakeCatalog([Product("apple", "Apple", price_cents=50, stock=1)])
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    await server({"type": "http", "method": method, "path": path, "headers": []}, receive, send)
+    names = [name for name, _ in sent[0]["headers"]]
+    assert sent[0]["status"] == status
+    assert names and all(name == name.lower() for name in names), names
+    assert (b"allow" in names) == (status == 405)

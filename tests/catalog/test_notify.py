@@ -176,3 +176,10 @@ def test_no_configured_url_fails_at_once(monkeypatch, value) -> None:
         monkeypatch.setenv(ALERT_URL_VARIABLE, value)
     with pytest.raises(NotifyError, match="set the environment variable CATALOG_ALERT_URL"):
         notifier_from_env()
+
+
+async def test_the_documented_defaults(monkeypatch) -> None:
+    monkeypatch.setenv(ALERT_URL_VARIABLE, URL)
+    async with notifier_from_env() as from_env, WebhookNotifier(httpx.AsyncClient(), URL) as made:
+        for notifier in (from_env, made):
+            assert (notifier.timeout, notifier.attempts, notifier.base_delay) == (5.0, 3, 0.1)

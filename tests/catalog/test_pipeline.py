@@ -88,3 +88,9 @@ async def test_workers_must_be_positive(server: FakeCatalog, workers: int) -> No
         with pytest.raises(ValueError, match=rf"workers must be >= 1 .*, got {workers}"):
             await set_stock_levels(client, [("a", 1)], workers=workers)
     assert server.requests == []
+
+
+async def test_three_workers_by_default(server: FakeCatalog, looptime: float) -> None:
+    async with CatalogClient.for_app(server) as client:
+        await set_stock_levels(client, [(sku, 5) for sku in "abcdef"])
+    assert server.max_in_flight == 3

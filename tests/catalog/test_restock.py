@@ -59,7 +59,8 @@ async def test_only_a_change_from_zero_to_more_is_a_restock(
 ) -> None:
     pear = waiter(notifier, "pear")
     await settle()
-    for change in (StockChange("pear", 3, 2), StockChange("pear", 2, 4), StockChange("pear", 4, 0)):
+    for change in (StockChange("pear", 3, 2), StockChange("pear", 2, 4), StockChange("pear", 4, 0),
+                   StockChange("pear", 0, 0)):  # from nothing to nothing is no restock either
         changes.put_nowait(change)
     await settle()
     assert not pear.done()
@@ -220,3 +221,8 @@ async def test_waiting_from_another_loop_is_refused_by_asyncio(
     with pytest.raises(RuntimeError, match="attached to a different loop"):
         await asyncio.to_thread(wait_on_a_new_loop)
     assert notifier.waiting("pear") == 0
+
+
+async def test_the_background_task_is_named_after_the_notifier(notifier: RestockNotifier) -> None:
+    # asyncio names the task in its reports ("Task was destroyed but it is pending!"), and so do debuggers.
+    assert notifier.task is not None and notifier.task.get_name() == "RestockNotifier"

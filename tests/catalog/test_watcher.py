@@ -258,3 +258,9 @@ async def test_cancelling_the_caller_of_aclose_is_not_swallowed(client: CatalogC
         await closer
     assert closer.cancelled()
     assert watcher.task is not None and watcher.task.done()
+
+
+async def test_the_background_task_is_named_after_the_watcher_and_its_skus(client: CatalogClient) -> None:
+    # asyncio names the task in its reports ("Task was destroyed but it is pending!"), and so do debuggers.
+    async with StockWatcher(client, ["apple", "pear"]) as watcher:
+        assert watcher.task is not None and watcher.task.get_name() == "StockWatcher['apple', 'pear']"
