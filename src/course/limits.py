@@ -56,8 +56,10 @@ microseconds. (A learner's ``time.sleep`` is caught on its own, whatever its len
 
 VIRTUAL_SECONDS = 600.0
 """Virtual seconds a check's coroutine may wait before it is stopped with the line it waits on
-(``course.checker.virtual_time``). The course's simulated latencies and back-offs last seconds, so
-ten minutes is far beyond any correct answer, and costs no real time."""
+(``course.checker.virtual_time``), and a learner test's event loop may run before its tasks are
+cancelled (``course.checker.schedule.CourseLoop``: a poller nobody stops never goes idle). The
+course's simulated latencies and back-offs last seconds, so ten minutes is far beyond any correct
+answer, and costs no real time."""
 
 SPIN_STEPS = 20_000
 """Iterations of a check's event loop in a row with no virtual time passing before the check is stopped

@@ -1,10 +1,12 @@
 """Grading learner-written tests against wheats and chaffs (course.checker.learner_tests)."""
 
 import textwrap
+import time
 from pathlib import Path
 
 from course.checker import check_source
 from course.exercises import get
+from course.limits import TESTS_SECONDS
 from course.notebooks import ExerciseNotebook, read_cells
 
 RETRY = get("02-retry-tests")
@@ -215,6 +217,41 @@ def test_a_chaff_that_hangs_counts_as_caught():
             assert calls == [1]
     """)
     assert by_name(result)["bug: swallows cancellation"].passed
+
+
+def test_a_chaff_that_keeps_polling_forever_counts_as_caught_at_once():
+    # Here the swallowed cancellation leaves a poller running: virtual time keeps passing, so the
+    # loop is never idle. The virtual-time limit ends it, long before the real-time limit.
+    started = time.perf_counter()
+    result = check("""
+        async def test_cancel_stops_a_poller():
+            polls = []
+            async def poll_forever():
+                while True:
+                    polls.append(1)
+                    await asyncio.sleep(1)
+            task = asyncio.create_task(retry(poll_forever, sleep=no_sleep))
+            await asyncio.sleep(0.5)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            assert polls == [1]
+    """)
+    assert result.problem == "" and by_name(result)["bug: swallows cancellation"].passed
+    assert time.perf_counter() - started < TESTS_SECONDS / 2  # not stopped by the real-time limit
+
+
+def test_a_test_that_never_ends_fails_with_the_virtual_time_it_ran_for():
+    result = check("""
+        async def test_polls_forever():
+            assert retry is not None
+            while True:
+                await asyncio.sleep(1)
+    """)
+    assert by_name(result)["test_polls_forever"].message.startswith(
+        "fails on the course's own code: asyncio.exceptions.CancelledError: still running after 600 s of virtual "
+        "time: a loop that never ends"
+    )
 
 
 def test_syntax_errors_and_empty_cells_explain_themselves():

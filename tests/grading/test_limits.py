@@ -63,6 +63,7 @@ def test_the_checker_and_the_watchdog_read_the_table():
     assert inspect.signature(guard._Stoppable.stop).parameters["grace"].default == limits.STOP_GRACE_SECONDS
     assert hygiene.SLOW_STEP == limits.SLOW_STEP_SECONDS
     assert schedule.IDLE_SECONDS == limits.IDLE_SECONDS
+    assert schedule.VIRTUAL_SECONDS == limits.VIRTUAL_SECONDS
     watchdog = Watchdog()
     assert (watchdog.seconds, watchdog.grace) == (limits.CHECK_SECONDS, limits.STOP_GRACE_SECONDS)
 
@@ -90,6 +91,7 @@ def test_the_instructors_guide_states_the_table():
     assert docs["a loop that awaits but never ends"].startswith(f"{limits.SPIN_STEPS:,} event-loop steps")
     assert docs["one step of a task holding the event loop"].startswith(f"{limits.SLOW_STEP_SECONDS:g} s of real")
     assert docs["a learner test's event loop with nothing to do"].startswith(f"{limits.IDLE_SECONDS:g} s of virtual")
+    assert docs["a learner test's event loop that never stops"].startswith(f"{limits.VIRTUAL_SECONDS:g} s of virtual")
     assert docs["stuck code after it was interrupted"] == f"{limits.STOP_GRACE_SECONDS:g} s more"
 
 

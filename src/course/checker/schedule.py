@@ -10,7 +10,12 @@ is flaky under another loop, Python version or timing.
 ``CourseLoop`` also ends deadlocks. When nothing is ready and no timer is pending, nothing in the
 course's tests can ever wake the loop again (they talk to in-process fakes, not sockets): the loop
 would block forever. It then sets one timer, ``course.limits.IDLE_SECONDS`` ahead, that cancels every task;
-on virtual time that is instant, and the test fails instead of hanging the grader.
+on virtual time that is instant, and the test fails instead of hanging the grader. It also ends loops
+that never stop: once ``course.limits.VIRTUAL_SECONDS`` of virtual time have passed (a poller nobody
+stops, a retry loop with no limit), every task is cancelled (and again after as long, for code that
+swallows a cancellation), so a test of such code fails at once
+instead of spending the session's real-time limit, and a deliberately buggy version that never stops
+counts as caught.
 
 ``CourseLoop`` breaks ties between timers due at the same time with a seeded random key when
 ``SCHEDULE.seed`` is set, and by creation order otherwise. The same seed gives the same order, so
@@ -26,7 +31,7 @@ import random
 from dataclasses import dataclass
 
 from course.checker import guard
-from course.limits import IDLE_SECONDS
+from course.limits import IDLE_SECONDS, VIRTUAL_SECONDS
 
 
 @dataclass
@@ -61,9 +66,21 @@ class CourseLoop(asyncio.SelectorEventLoop):
         super().__init__()
         self._course_rng = random.Random(SCHEDULE.seed) if SCHEDULE.seed is not None else None
         self._course_counter = itertools.count()
+        self._course_start: float | None = None  # the loop's clock when its current window began
 
     def _run_once(self) -> None:
         guard.beat()
+        if not getattr(self, "looptime_on", False):  # real time (looptime off): the real-time limit applies
+            self._course_start = None
+        elif self._course_start is None:
+            self._course_start = self.time()
+        elif self.time() - self._course_start >= VIRTUAL_SECONDS:
+            self._course_start = self.time()  # and again a window later, for code that swallowed this one
+            for task in asyncio.all_tasks(self):
+                task.cancel(
+                    f"still running after {VIRTUAL_SECONDS:g} s of virtual time: a loop that never ends "
+                    "(a poller nobody stops, a retry loop with no limit)"
+                )
         # A cancelled timer stays in the heap until asyncio sweeps it (every finished asyncio.timeout()
         # leaves one): only timers still due can wake the loop.
         if not self._ready and all(timer.cancelled() for timer in self._scheduled):  # type: ignore[attr-defined]
