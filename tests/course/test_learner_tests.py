@@ -1,5 +1,6 @@
 """Grading learner-written tests against wheats and chaffs (course.checker.learner_tests)."""
 
+import sys
 import textwrap
 import time
 from pathlib import Path
@@ -277,3 +278,19 @@ def test_a_deadlock_after_a_finished_timeout_is_still_seen_as_one():
     """)
     verdict = by_name(result)["test_waits_for_nothing_after_a_timeout"]
     assert verdict.message.startswith("fails on the course's own code: asyncio.exceptions.CancelledError: waited 60 s")
+
+
+def test_tests_stopped_at_the_real_time_limit_leave_the_kernels_streams_as_they_were(monkeypatch):
+    # A loop awaiting `sleep(0)` passes no virtual time: only the real-time limit stops it, mid-pytest.
+    from course.checker import learner_tests
+
+    monkeypatch.setattr(learner_tests, "TESTS_SECONDS", 1.0)
+    streams = sys.stdin, sys.stdout, sys.stderr
+    result = check_source(RETRY, HEADER + textwrap.dedent("""
+        async def test_spins():
+            assert retry is not None
+            while True:
+                await asyncio.sleep(0)
+    """), in_thread=True)
+    assert result.problem_kind == "tests-hang"
+    assert (sys.stdin, sys.stdout, sys.stderr) == streams

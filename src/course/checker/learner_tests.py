@@ -253,8 +253,12 @@ def check_tests(exercise: Exercise, source: str, *, in_thread: bool = False) -> 
     runs = plan(exercise)
     if not in_thread:
         return score(exercise, source, run_session(exercise, source, runs), runs)
+    streams = sys.stdin, sys.stdout, sys.stderr
     finished, outcome = run_guarded(lambda: run_session(exercise, source, runs), TESTS_SECONDS)
     if not finished:
+        # pytest, stopped mid-session, never restored the streams it captures: every later print of
+        # the learner's kernel would vanish.
+        sys.stdin, sys.stdout, sys.stderr = streams
         hang = outcome if isinstance(outcome, Hang) else Hang(TESTS_SECONDS)
         return empty.cannot_check(
             "tests-hang",
