@@ -36,7 +36,8 @@ def as_text(result: ExerciseResult, attempts: int = 0) -> str:
         lines.append(f"  ! {result.problem}")
     for finding in result.findings:
         mark = "✓" if finding.passed else "✗"
-        lines.append(f"  {mark} {finding.name}" + (f": {finding.message}" if finding.message else ""))
+        message = finding.message.replace("\n", "\n      ")  # a picture (a task timeline) stays indented
+        lines.append(f"  {mark} {finding.name}" + (f": {message}" if finding.message else ""))
     if result.hint and result.status != "passed":
         lines.append(f"  Hint: {result.hint}")
     if stuck_line(result, attempts):
@@ -59,6 +60,9 @@ def as_html(result: ExerciseResult, attempts: int = 0) -> str:
         for f in result.findings:
             mark = "✓" if f.passed else "✗"
             message = f": {html.escape(f.message)}" if f.message else ""
+            if "\n" in f.message:  # the lines after the first are a picture: keep them as they are
+                head, _, picture = f.message.partition("\n")
+                message = f": {html.escape(head)}<pre style=\"margin:2px 0\">{html.escape(picture)}</pre>"
             parts.append(f"<li>{mark} {html.escape(f.name)}{message}</li>")
         parts.append("</ul>")
     if result.hint and result.status != "passed":

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 
 from catalog import NotFound
-
 from course.exercises.model import Check, Exercise, Variant
 from course.exercises.support import not_a_coroutine as _not_a_coroutine
 
@@ -67,18 +66,25 @@ async def _in_flight_sequential(answer) -> None:
 
 
 async def _in_flight_highest(answer) -> None:
+    from course import timeline
+
     tracked = answer.InFlight(_pause)
-
-    async def call_at(start: float, seconds: float) -> None:
-        await asyncio.sleep(start)
-        await tracked(None, seconds)
-
-    # Busy from 0 to 2 s and from 0.5 to 2.5 s (two at once), then alone from 3 to 4 s.
-    await asyncio.gather(call_at(0, 2), call_at(0.5, 2), call_at(3, 1))
+    # Busy from 0 to 2 s and from 0.5 to 2.5 s (two at once), then alone from 3 to 4 s. The calls are
+    # started at those moments (not sleeping first inside the task), so the timeline's lanes show
+    # exactly when each call was in flight.
+    with timeline.record() as picture:
+        first = asyncio.create_task(tracked("call 1", 2), name="call 1")
+        await asyncio.sleep(0.5)
+        second = asyncio.create_task(tracked("call 2", 2), name="call 2")
+        await asyncio.gather(first, second)
+        await asyncio.sleep(0.5)
+        await asyncio.create_task(tracked("call 3", 1), name="call 3")
     assert tracked.peak == 2, (
         f"Two calls overlapped, then a third ran alone; peak is {tracked.peak!r}, expected 2. The peak is "
         "the highest number of calls ever running together: keep the maximum, do not overwrite it with the "
-        "current count, and do not count calls that have already finished."
+        "current count, and do not count calls that have already finished. The calls, in time (calls 1 and 2 "
+        "both in flight from 0.5 to 2 s):\n"
+        + picture.text(legend=False)
     )
 
 
@@ -93,7 +99,9 @@ async def _in_flight_error(answer) -> None:
     except NotFound:
         pass
     else:
-        raise AssertionError("The wrapped function raised NotFound, and the wrapper did not raise it: let errors propagate.")
+        raise AssertionError(
+            "The wrapped function raised NotFound, and the wrapper did not raise it: let errors propagate."
+        )
     assert tracked.running == 0, (
         f"After a call that raised: {_counts(tracked)}; a call that fails is over too, so running must go back "
         "to 0. Decrease it in a `finally:` block."
