@@ -21,6 +21,8 @@ import pytest
 _ROOT = Path(tempfile.mkdtemp(prefix="course-progress-"))
 _counter = itertools.count()
 os.environ["COURSE_STATE_DIR"] = str(_ROOT / "session")
+# Hypothesis's caches (it writes them even with database=None) go there too, not into the repository.
+os.environ["HYPOTHESIS_STORAGE_DIRECTORY"] = str(_ROOT / "hypothesis")
 
 
 @pytest.hookimpl(tryfirst=True)

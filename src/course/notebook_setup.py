@@ -15,9 +15,11 @@ The numbers behind the choices are in ``scripts/benchmark.py``.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import importlib
 import os
+from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
 
@@ -68,6 +70,34 @@ def register_hypothesis_profile() -> None:
         suppress_health_check=[HealthCheck.too_slow],
     )
     settings.load_profile(HYPOTHESIS_PROFILE)
+
+
+@contextlib.contextmanager
+def hypothesis_profile() -> Iterator[None]:
+    """The course's Hypothesis profile for one block, then the previous one again. The checker runs a
+    learner's tests with it, so that they run with the settings of the learner's own cells (the same
+    examples, no database, no deadline on a loaded machine), wherever they are graded."""
+    from hypothesis import settings
+
+    previous = settings.get_current_profile_name()
+    register_hypothesis_profile()
+    try:
+        yield
+    finally:
+        settings.load_profile(previous)
+
+
+def keep_hypothesis_files_out_of_the_course() -> None:
+    """Hypothesis caches what it computed once (the characters ``st.text()`` draws from, constants
+    found in the code) in ``.hypothesis/`` under the current folder, even with ``database=None``: a
+    folder beside every notebook. The kernel puts it in the learner's course state folder instead
+    (``course.learner_progress.state_dir``), unless ``HYPOTHESIS_STORAGE_DIRECTORY`` says where."""
+    from hypothesis.configuration import set_hypothesis_home_dir
+
+    from course.learner_progress import state_dir
+
+    if not os.environ.get("HYPOTHESIS_STORAGE_DIRECTORY"):
+        set_hypothesis_home_dir(state_dir() / "hypothesis")
 
 
 EXECUTED_CELLS: list[str] = []
@@ -121,6 +151,7 @@ def setup(*, quiet: bool = False) -> None:
         importlib.import_module(heavy)
 
     register_hypothesis_profile()
+    keep_hypothesis_files_out_of_the_course()
     # pytest prints full, untruncated summaries and diffs when it sees CI or BUILD_NUMBER in the
     # environment. A cell must print the same on a learner's laptop and in CI (nbval compares the
     # two), so the kernel forgets it is on CI; nothing else in the kernel reads these variables.

@@ -110,7 +110,7 @@ class _VariantPlugin:
 
 def run_session(exercise: Exercise, source: str, runs: list[Run]) -> SessionOutcome:
     """Run the learner's tests in this process, in this thread, once per run."""
-    from course.notebook_setup import pytest_args_for_cells
+    from course.notebook_setup import hypothesis_profile, pytest_args_for_cells
 
     outcome = SessionOutcome()
     with tempfile.TemporaryDirectory(prefix="course-tests-") as tmp:
@@ -132,7 +132,8 @@ def run_session(exercise: Exercise, source: str, runs: list[Run]) -> SessionOutc
         origin_depth = sys.get_coroutine_origin_tracking_depth()
         sys.set_coroutine_origin_tracking_depth(ORIGIN_DEPTH)  # a never-awaited call is named by its line
         try:
-            pytest.main(args, plugins=[plugin])
+            with hypothesis_profile():
+                pytest.main(args, plugins=[plugin])
         except Exception as exc:  # noqa: BLE001 - pytest re-raises a collected object's error: see below
             # pytest re-raises "unraisable" exceptions (an object that failed while being garbage-
             # collected) at the end of the session, outside any test. The outcome of each test was
