@@ -12,7 +12,7 @@ from pathlib import Path
 
 from course.exercises.model import MARKER, Check, Exercise, Variant
 
-__all__ = ["MARKER", "Check", "Exercise", "Variant", "UnknownExercise", "all_exercises", "get"]
+__all__ = ["MARKER", "Check", "Exercise", "UnknownExercise", "Variant", "all_exercises", "get"]
 
 CHAPTER_MODULES = (
     "course.exercises.ch01_async_basics",
@@ -21,6 +21,8 @@ CHAPTER_MODULES = (
     "course.exercises.ch06_concurrency",
     "course.exercises.ch04_mocking",
     "course.exercises.ch05_pitfalls",
+    "course.exercises.ch07_cancellation",
+    "course.exercises.ch08_hypothesis",
 )
 
 
