@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import inspect
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -118,3 +119,22 @@ def test_the_verifier_scores_with_the_checkers_rule_and_names(exercise_id):
     result = ExerciseResult(exercise.id, exercise.title, exercise.kind, score, float(exercise.points), findings)
     assert expected_score(exercise, result) == score and 0 < score < exercise.points
     assert verified(exercise, result.to_dict()) == result
+
+
+def test_a_check_with_a_time_scale_gets_that_many_check_limits_in_check_and_in_the_grader():
+    from course.checker.answer import load_answer
+    from course.exercises import Check, Exercise
+
+    def slow(answer) -> None:
+        answer.wait(0.3)  # real time: what a long but honest computation looks like to the guard
+
+    exercise = Exercise(id="99-time-scale", title="t", kind="code", points=2, requires=("wait",),
+                        hints=("h",), checks=(Check("scaled", slow, time_scale=3), Check("plain", slow)))
+    answer = load_answer("import time\ndef wait(s):\n    time.sleep(s)\n", exercise.id)
+    result = code_checks.check_code(exercise, answer, real_time_limit=0.2)
+    scaled, plain = result.findings  # scaled first: after a check that hung, the others are not run
+    assert not plain.passed and plain.message.startswith("Still running after 0.2 s")
+    assert scaled.passed
+    watchdog = Watchdog()
+    watchdog.seconds = 0.2
+    assert watchdog.guard(lambda: time.sleep(0.3) or "done", 3 * limits.CHECK_SECONDS) == (True, "done")

@@ -107,11 +107,12 @@ def check_code(exercise: Exercise, answer: Answer, *, real_time_limit: float = C
                 )
             )
             continue
-        finished, outcome = run_guarded(lambda c=check: outcome_of(c.run, answer), real_time_limit)
+        limit = real_time_limit * check.time_scale
+        finished, outcome = run_guarded(lambda c=check: outcome_of(c.run, answer), limit)
         hung = hung or (finished and isinstance(outcome, Outcome) and outcome.stuck)
         if not finished:
             hung = True
-            hang = outcome if isinstance(outcome, Hang) else Hang(real_time_limit)
+            hang = outcome if isinstance(outcome, Hang) else Hang(limit)
             outcome = Outcome(
                 False, f"Still running after {hang.seconds:g} s of real time{hang.at}. {hang_advice(hang)}"
             )

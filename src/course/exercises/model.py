@@ -45,6 +45,11 @@ class Check:
     points: int = 1
     hint: str = ""
     """The first hint when this check is the one failing; the exercise's own tiers follow it."""
+    time_scale: float = 1.0
+    """Its real-time limit, as a multiple of the check limit (``course.limits.CHECK_SECONDS``, or the
+    grader's ``--check-timeout``). Only for a check that does seconds of honest work with the learner's
+    code, such as drawing hundreds of examples from a learner's Hypothesis strategy: on a loaded
+    machine it would otherwise be stopped as if it hung."""
 
 
 @dataclass(frozen=True)

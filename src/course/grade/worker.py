@@ -111,8 +111,9 @@ class Watchdog:
     def guard(self, func: Callable[[], Any], limit: float) -> tuple[bool, Any]:
         """Run ``func`` in this (main) thread for at most ``self.seconds``: (finished, outcome).
 
-        The grader's limit replaces the checker's own ``limit``. A nested call runs under the outer
-        call's alarm (there is one alarm per process)."""
+        The grader's limit replaces the checker's own ``limit``, scaled as the checker scaled it (a
+        check with ``time_scale=3`` asks for 3 x ``CHECK_SECONDS``, and gets 3 x ``self.seconds``). A
+        nested call runs under the outer call's alarm (there is one alarm per process)."""
         if self._active:
             try:
                 return True, func()
@@ -120,7 +121,7 @@ class Watchdog:
                 raise
             except BaseException as exc:  # noqa: BLE001 - same contract as thread_guard
                 return True, exc
-        return self._run(func, self.seconds, abort=False)
+        return self._run(func, self.seconds * limit / CHECK_SECONDS, abort=False)
 
     def limit_whole(self, func: Callable[[], Any], seconds: float) -> Any:
         """Run ``func`` with one time limit for all of it; past the limit, give up on the exercise at
