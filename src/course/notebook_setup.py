@@ -19,6 +19,7 @@ import contextlib
 import gc
 import importlib
 import os
+import warnings
 from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
@@ -58,18 +59,35 @@ def register_hypothesis_profile() -> None:
     counterexample from one run to the next, and no ``.hypothesis/`` folder may appear beside a
     notebook.
     """
-    from hypothesis import HealthCheck, settings
+    from hypothesis import settings
 
-    settings.register_profile(
-        HYPOTHESIS_PROFILE,
-        derandomize=True,
-        database=None,
-        deadline=None,
-        max_examples=50,
-        print_blob=False,
-        suppress_health_check=[HealthCheck.too_slow],
-    )
+    _define_hypothesis_profile()
     settings.load_profile(HYPOTHESIS_PROFILE)
+
+
+def _define_hypothesis_profile() -> None:
+    """Register the course's profile, once per process. Hypothesis deprecates registering a profile
+    while an ``@settings`` decorator's settings are active (as in a test that runs the checker, or a
+    learner session inside another session); registered once, it is only ever loaded after that."""
+    from hypothesis import HealthCheck, settings
+    from hypothesis.errors import HypothesisDeprecationWarning, InvalidArgument
+
+    try:
+        settings.get_profile(HYPOTHESIS_PROFILE)
+        return
+    except InvalidArgument:
+        pass
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Cannot register a settings profile", HypothesisDeprecationWarning)
+        settings.register_profile(
+            HYPOTHESIS_PROFILE,
+            derandomize=True,
+            database=None,
+            deadline=None,
+            max_examples=50,
+            print_blob=False,
+            suppress_health_check=[HealthCheck.too_slow],
+        )
 
 
 @contextlib.contextmanager
@@ -80,7 +98,8 @@ def hypothesis_profile() -> Iterator[None]:
     from hypothesis import settings
 
     previous = settings.get_current_profile_name()
-    register_hypothesis_profile()
+    _define_hypothesis_profile()
+    settings.load_profile(HYPOTHESIS_PROFILE)
     try:
         yield
     finally:

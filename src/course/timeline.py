@@ -370,7 +370,7 @@ class Timeline:
         label_px, lane_px, chart_px, top = max(80, round(longest * 7.3) + 14), 26, 560, 24  # 12 px monospace
         span = self.end or 1.0
         _, tick = self._scale()
-        x = lambda seconds: label_px + chart_px * seconds / span  # noqa: E731
+        x = lambda seconds: label_px + chart_px * seconds / span  # noqa: E731 - a one-line scale, used inline
         height = top + lane_px * len(self.lanes) + 30
         width = label_px + chart_px + 110
         out = [
