@@ -265,8 +265,11 @@ WAIT_FOR_CHANGE = Exercise(
     ),
     checks=(
         Check("returns a change as soon as the watcher reports it", _change_as_soon_as_reported),
-        Check("returns None after exactly `timeout` seconds without a change", _none_after_the_timeout),
-        Check("loses no change after a timeout", _nothing_lost_after_a_timeout),
+        # An answer that never times out is stopped by the virtual-time limit: 600 polls of the watcher,
+        # honest work that a loaded machine can stretch past the check limit (the verdict must not
+        # depend on which limit comes first).
+        Check("returns None after exactly `timeout` seconds without a change", _none_after_the_timeout, time_scale=3),
+        Check("loses no change after a timeout", _nothing_lost_after_a_timeout, time_scale=3),
         Check("returns a change that is already waiting at once", _a_waiting_change_at_once),
     ),
 )
