@@ -16,7 +16,6 @@ The numbers behind the choices are in ``scripts/benchmark.py``.
 from __future__ import annotations
 
 import contextlib
-import gc
 import importlib
 import os
 import warnings
@@ -191,8 +190,9 @@ def setup(*, quiet: bool = False) -> None:
     _record_cells()
     # pytest's unraisable-exception plugin collects garbage twice per run; on a kernel heap that holds
     # hypothesis and httpx that is ~100 ms per cell. Frozen objects are skipped by the collector.
-    gc.collect()
-    gc.freeze()
+    from course.checker.frozen_heap import freeze_for_good
+
+    freeze_for_good()
     if not _configured and not quiet:
         print("Course set-up done: %%ipytest cells run pytest-asyncio tests on their own event loop.")
     _configured = True

@@ -294,3 +294,22 @@ def test_tests_stopped_at_the_real_time_limit_leave_the_kernels_streams_as_they_
     """), in_thread=True)
     assert result.problem_kind == "tests-hang"
     assert (sys.stdin, sys.stdout, sys.stderr) == streams
+
+
+def test_tests_stopped_at_the_real_time_limit_leave_no_thread_spinning(monkeypatch):
+    """Cancelling the spinning test's tasks ends only that run of it: the session must then stop, not
+    start the next run (which spins again), so the kernel is left with no thread burning a core."""
+    import threading
+
+    from course.checker import learner_tests
+
+    monkeypatch.setattr(learner_tests, "TESTS_SECONDS", 1.0)
+    result = check_source(RETRY, HEADER + textwrap.dedent("""
+        async def test_spins():
+            assert retry is not None
+            while True:
+                await asyncio.sleep(0)
+    """), in_thread=True)
+    assert result.problem_kind == "tests-hang"
+    assert "could not be stopped" not in result.problem
+    assert [t.name for t in threading.enumerate() if t.name == "course-check"] == []

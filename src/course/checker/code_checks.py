@@ -11,6 +11,7 @@ from typing import Any
 from course.checker import hygiene, virtual_time
 from course.checker.answer import Answer, AnswerProblem, describe_exception
 from course.checker.diagnose import async_advice
+from course.checker.frozen_heap import frozen_heap
 from course.checker.guard import Hang, hang_advice, run_guarded
 from course.checker.results import ExerciseResult, Finding
 from course.exercises import Exercise
@@ -90,13 +91,8 @@ def check_code(exercise: Exercise, answer: Answer, *, real_time_limit: float = C
     # often. Frozen, the heap that was here before the checks is skipped: a collection costs what it
     # costs in a kernel after ``course.setup()`` (which froze it) or in a fresh sandbox, however much
     # the process held, so the real-time limit means the same everywhere.
-    already_frozen = gc.get_freeze_count() > 0
-    gc.freeze()
-    try:
+    with frozen_heap():
         return _check_code(exercise, answer, real_time_limit)
-    finally:
-        if not already_frozen:
-            gc.unfreeze()
 
 
 def _check_code(exercise: Exercise, answer: Answer, real_time_limit: float) -> ExerciseResult:

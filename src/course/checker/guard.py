@@ -38,6 +38,7 @@ CYCLING_WITHIN = 0.25
 """A loop that started an iteration this recently (real seconds) is still cycling, not blocked."""
 
 _beats: dict[int, float] = {}
+_stopping: set[int] = set()
 
 
 def beat() -> None:
@@ -54,6 +55,13 @@ def cycling(thread_id: int | None) -> bool:
     """Whether the event loop of that thread started an iteration in the last ``CYCLING_WITHIN`` s."""
     last = _beats.get(thread_id or 0)
     return last is not None and time.monotonic() - last < CYCLING_WITHIN
+
+
+def stop_requested() -> bool:
+    """Whether a guard is stopping the code this thread runs. A learner-test session asks after each
+    test and ends there: cancelling a test's tasks ends only that test, and pytest would go on to the
+    next one, which spins again (``while True: await asyncio.sleep(0)`` in every run of the test)."""
+    return threading.get_ident() in _stopping
 
 
 class StopCheck(KeyboardInterrupt):
@@ -128,6 +136,7 @@ class _Stoppable(threading.Thread):
             self._finish()
         finally:
             forget_beats()
+            _stopping.discard(threading.get_ident())
 
     def _finish(self) -> None:
         with self._lock:
@@ -166,10 +175,12 @@ class _Stoppable(threading.Thread):
     def stop(self, grace: float = STOP_GRACE_SECONDS) -> bool:
         """Stop the thread within ``grace`` seconds, if it can be stopped; did it end?
 
-        First the loop's tasks are cancelled; code that swallows ``CancelledError``, or that blocks,
+        First the loop's tasks are cancelled (and a learner-test session told to run no further test:
+        ``stop_requested``); code that swallows ``CancelledError``, or that blocks,
         then gets ``StopCheck`` raised in its own frames, again whenever it is back in them (a bare
         ``except:`` may swallow one; a blocking C call delivers it only when the call returns)."""
         deadline = time.monotonic() + grace
+        _stopping.add(self.ident or 0)
         if self.cancel_tasks():
             self.join(grace / 4)
         while self.is_alive() and time.monotonic() < deadline:

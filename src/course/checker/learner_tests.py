@@ -16,7 +16,6 @@ score is the exercise's points times the share of chaffs caught.
 from __future__ import annotations
 
 import ast
-import gc
 import sys
 import tempfile
 import uuid
@@ -29,7 +28,8 @@ import pytest
 from course.checker import variants
 from course.checker.assertions import asserting_tests, wall_clock_uses
 from course.checker.diagnose import ORIGIN_DEPTH, Failure, diagnose
-from course.checker.guard import Hang, hang_advice, run_guarded
+from course.checker.frozen_heap import frozen_heap
+from course.checker.guard import Hang, hang_advice, run_guarded, stop_requested
 from course.checker.results import ExerciseResult, Finding
 from course.checker.schedule import SCHEDULE, CourseLoop
 from course.exercises import Exercise
@@ -103,6 +103,10 @@ class _VariantPlugin:
                 self.outcome.failed[key] = diagnose(call.excinfo.value) if call.excinfo else Failure("failed")
         return report
 
+    def pytest_runtest_teardown(self, item: pytest.Item) -> None:
+        if stop_requested():  # the guard's time limit passed: run no further test
+            item.session.shouldstop = "stopped by course.check at the time limit"
+
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed and not self.outcome.collection_error:
             self.outcome.collection_error = str(report.longrepr).strip().splitlines()[-1]
@@ -125,14 +129,12 @@ def run_session(exercise: Exercise, source: str, runs: list[Run]) -> SessionOutc
             str(path),
         ]
         plugin = _VariantPlugin(exercise, runs, outcome)
-        # pytest collects garbage twice per session to find "unraisable" errors; with the grader's
-        # or the kernel's heap frozen, that scans only what this session created (~90 ms less each).
-        already_frozen = gc.get_freeze_count() > 0  # course.setup() froze the kernel's heap: keep it so
-        gc.freeze()
         origin_depth = sys.get_coroutine_origin_tracking_depth()
         sys.set_coroutine_origin_tracking_depth(ORIGIN_DEPTH)  # a never-awaited call is named by its line
         try:
-            with hypothesis_profile():
+            # pytest collects garbage twice per session to find "unraisable" errors; frozen, the heap
+            # before the session is skipped (~90 ms less each in a kernel or the grader).
+            with frozen_heap(), hypothesis_profile():
                 pytest.main(args, plugins=[plugin])
         except Exception as exc:  # noqa: BLE001 - pytest re-raises a collected object's error: see below
             # pytest re-raises "unraisable" exceptions (an object that failed while being garbage-
@@ -142,8 +144,6 @@ def run_session(exercise: Exercise, source: str, runs: list[Run]) -> SessionOutc
                 outcome.collection_error = f"pytest stopped: {type(exc).__name__}: {exc}"
         finally:
             sys.set_coroutine_origin_tracking_depth(origin_depth)
-            if not already_frozen:
-                gc.unfreeze()
             SCHEDULE.seed = None
             sys.modules.pop(path.stem, None)
     return outcome

@@ -5,7 +5,6 @@ Solutions live in ``solutions/02_pytest_asyncio.ipynb``; this module holds every
 
 from __future__ import annotations
 
-import gc
 import re
 import sys
 import tempfile
@@ -18,6 +17,7 @@ from types import CodeType
 import pytest
 
 from catalog import CatalogClient, CatalogError, FakeCatalog, NotFound
+from course.checker.frozen_heap import frozen_heap
 from course.exercises.model import Check, Exercise, Variant
 from course.exercises.support import SHELF
 from course.exercises.support import not_a_coroutine as _not_a_coroutine
@@ -378,11 +378,10 @@ def _run_pytest(answer, run: _ProjectRun) -> None:
         await original_poll(watcher)
 
     name = f"test_watcher_{uuid.uuid4().hex[:12]}"
-    already_frozen = gc.get_freeze_count() > 0
-    gc.freeze()  # pytest collects garbage twice per session: then it scans only what this run made
     StockWatcher.start, StockWatcher._poll = start, poll  # type: ignore[method-assign]
     try:
-        with tempfile.TemporaryDirectory(prefix="course-project-") as folder:
+        # pytest collects garbage twice per session: frozen, the heap before it is not scanned
+        with frozen_heap(), tempfile.TemporaryDirectory(prefix="course-project-") as folder:
             Path(folder, "pyproject.toml").write_text(WATCHER_PROJECT_CONFIG)
             Path(folder, f"{name}.py").write_text(f"from {answer.namespace['__name__']} import *  # the cell\n")
             args = [folder, "--rootdir", folder, "-p", "no:terminal", "--disable-plugin-autoload",
@@ -394,8 +393,6 @@ def _run_pytest(answer, run: _ProjectRun) -> None:
     finally:
         StockWatcher.start, StockWatcher._poll = original_start, original_poll  # type: ignore[method-assign]
         sys.modules.pop(name, None)
-        if not already_frozen:
-            gc.unfreeze()
     if run.exit_code == int(pytest.ExitCode.USAGE_ERROR) and not run.problem:
         run.problem = "pytest refused to start on your module"
 

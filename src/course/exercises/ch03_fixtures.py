@@ -16,7 +16,6 @@ check of an answer; each check reads its own test's outcome.
 
 from __future__ import annotations
 
-import gc
 import re
 import sys
 import tempfile
@@ -30,6 +29,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
+from course.checker.frozen_heap import frozen_heap
 from course.exercises.model import Check, Exercise, Variant
 
 # --- Running a learner's fixtures in a real pytest session ----------------------------------------
@@ -196,16 +196,13 @@ def _session(answer: Any, tests: dict[str, str]) -> _Session:
             "--import-mode=importlib",
             *map(str, paths),
         ]
-        already_frozen = gc.get_freeze_count() > 0
-        gc.freeze()  # pytest collects garbage twice per session: only this session's objects, please
         try:
-            pytest.main(args, plugins=[fixtures, _Recorder(session)])
+            with frozen_heap():  # pytest collects garbage twice per session: only this session's objects
+                pytest.main(args, plugins=[fixtures, _Recorder(session)])
         except Exception as exc:  # noqa: BLE001 - an error escaping pytest is reported, not raised
             if not session.ran:
                 session.problem = f"pytest stopped: {_describe(exc)}"
         finally:
-            if not already_frozen:
-                gc.unfreeze()
             for path in paths:
                 sys.modules.pop(path.stem, None)
     _sessions[answer] = session

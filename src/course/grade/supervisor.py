@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import gc
 import json
 import os
 import selectors
@@ -35,6 +34,7 @@ from collections import deque
 from dataclasses import dataclass
 
 from course.checker import check_source
+from course.checker.frozen_heap import freeze_for_good, settle_hypothesis
 from course.checker.guard import set_guard
 from course.checker.results import ExerciseResult
 from course.exercises import Exercise, all_exercises, get
@@ -47,7 +47,11 @@ from course.limits import Limits, default_parallel
 def warm_up() -> None:
     """Check one exercise of each kind on a placeholder answer, so that lazy imports and first-use
     set-up (pytest's plugins, event loops, httpx) happen here, once, not in every sandbox. (Warming
-    every exercise costs 0.4 s more at start-up and saves nothing measurable per sandbox.)"""
+    every exercise costs 0.4 s more at start-up and saves nothing measurable per sandbox.)
+
+    Then Hypothesis runs one test in this thread: each sandbox runs its checks in its main thread,
+    and on Python 3.15 Hypothesis's first test in a thread whose heap is frozen fails once
+    (``course.checker.frozen_heap``)."""
     one_of_each_kind = {e.kind: e for e in reversed(all_exercises())}
     for exercise in one_of_each_kind.values():
         if exercise.kind == "code":
@@ -55,6 +59,7 @@ def warm_up() -> None:
         else:
             source = "def test_placeholder():\n    assert True\n"
         check_source(exercise, source)
+    settle_hypothesis()
 
 
 @dataclass
@@ -90,8 +95,7 @@ class Supervisor:
         start = time.perf_counter()
         warm_up()
         set_guard(WATCHDOG.guard)
-        gc.collect()
-        gc.freeze()  # forked sandboxes share these pages, and their collections skip them
+        freeze_for_good()  # forked sandboxes share these pages, and their collections skip them
         self.baseline = trust.fingerprint()
         assert threading.active_count() == 1, "the supervisor must be single-threaded to fork"
         return time.perf_counter() - start
