@@ -266,6 +266,32 @@ def test_a_test_module_that_fails_to_import_is_reported():
     assert "could not be collected" in result.problem and "no_such_name" in result.problem
 
 
+def test_a_result_asked_of_a_coroutine_is_named_a_forgotten_await():
+    result = check("""
+        async def test_the_wrapped_function_runs():
+            async def answer():
+                return 42
+            outcome = retry(answer, attempts=1, sleep=no_sleep)
+            assert outcome.real == 42
+    """)
+    verdict = by_name(result)["test_the_wrapped_function_runs"]
+    assert "'coroutine' object has no attribute 'real'" in verdict.message
+    assert "a call to an `async def` function is missing its `await`" in verdict.message
+
+
+def test_an_attribute_error_on_anything_else_gets_no_await_advice():
+    result = check("""
+        async def test_the_wrapped_function_runs():
+            async def answer():
+                return 42
+            outcome = await retry(answer, attempts=1, sleep=no_sleep)
+            assert outcome.stock == 42
+    """)
+    verdict = by_name(result)["test_the_wrapped_function_runs"]
+    assert "'int' object has no attribute 'stock'" in verdict.message
+    assert "await" not in verdict.message
+
+
 def test_a_deadlock_after_a_finished_timeout_is_still_seen_as_one():
     # Every finished `asyncio.timeout()` leaves a cancelled timer in the loop's heap; the deadlock
     # breaker must not take it for something that can still wake the loop.

@@ -76,8 +76,6 @@ def _kind_of(exc: BaseException) -> str:
 def _advice_for(exc: BaseException) -> str:
     if async_advice(exc):
         return async_advice(exc)
-    if _kind_of(exc) == "forgotten-await":
-        return " That object is a coroutine: a call to an `async def` function is missing its `await`."
     if isinstance(exc, NameError):
         return (
             " Each exercise cell is checked on its own, top to bottom: define or import everything it "

@@ -16,6 +16,7 @@ warnings, and three cases must not be confused:
 
 from __future__ import annotations
 
+import inspect
 import re
 import types
 from dataclasses import dataclass
@@ -87,7 +88,11 @@ _NOT_AWAITABLE = re.compile(
 
 def async_advice(exc: BaseException) -> str:
     """What a ``TypeError`` from asyncio means in the learner's words: something sync where an
-    awaitable was needed. "" for any other exception. Used for learner code and learner tests alike."""
+    awaitable was needed; or an ``AttributeError`` asked of a coroutine object, an awaitable where a
+    result was needed (``product.stock`` where ``product = client.get_product(sku)`` lacks its
+    ``await``). "" for any other exception. Used for learner code and learner tests alike."""
+    if isinstance(exc, AttributeError) and inspect.iscoroutine(getattr(exc, "obj", None)):
+        return " That object is a coroutine: a call to an `async def` function is missing its `await`."
     if not isinstance(exc, TypeError):
         return ""
     text = str(exc)
