@@ -23,6 +23,7 @@ CHAPTER_MODULES = (
     "course.exercises.ch05_pitfalls",
     "course.exercises.ch07_cancellation",
     "course.exercises.ch08_hypothesis",
+    "course.exercises.ch09_integration",
 )
 
 
