@@ -2,6 +2,7 @@
 
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -306,18 +307,29 @@ def test_a_deadlock_after_a_finished_timeout_is_still_seen_as_one():
     assert verdict.message.startswith("fails on the course's own code: asyncio.exceptions.CancelledError: waited 60 s")
 
 
-def test_tests_stopped_at_the_real_time_limit_leave_the_kernels_streams_as_they_were(monkeypatch):
-    # A loop awaiting `sleep(0)` passes no virtual time: only the real-time limit stops it, mid-pytest.
+def check_spinning_tests_in_a_thread(monkeypatch):
+    """A loop awaiting `sleep(0)` passes no virtual time: only the real-time limit (1 s here) stops
+    it, mid-pytest, as ``check()`` runs it in a notebook (in a thread). A first, quick session
+    imports what a session needs, as ``course.setup()`` has in a kernel: a cold import (Hypothesis,
+    rewritten by pytest) can take a loaded machine longer than that 1 s."""
     from course.checker import learner_tests
 
+    check("""
+        async def test_quick():
+            assert retry is not None
+    """)
     monkeypatch.setattr(learner_tests, "TESTS_SECONDS", 1.0)
-    streams = sys.stdin, sys.stdout, sys.stderr
-    result = check_source(RETRY, HEADER + textwrap.dedent("""
+    return check_source(RETRY, HEADER + textwrap.dedent("""
         async def test_spins():
             assert retry is not None
             while True:
                 await asyncio.sleep(0)
     """), in_thread=True)
+
+
+def test_tests_stopped_at_the_real_time_limit_leave_the_kernels_streams_as_they_were(monkeypatch):
+    streams = sys.stdin, sys.stdout, sys.stderr
+    result = check_spinning_tests_in_a_thread(monkeypatch)
     assert result.problem_kind == "tests-hang"
     assert (sys.stdin, sys.stdout, sys.stderr) == streams
 
@@ -325,17 +337,7 @@ def test_tests_stopped_at_the_real_time_limit_leave_the_kernels_streams_as_they_
 def test_tests_stopped_at_the_real_time_limit_leave_no_thread_spinning(monkeypatch):
     """Cancelling the spinning test's tasks ends only that run of it: the session must then stop, not
     start the next run (which spins again), so the kernel is left with no thread burning a core."""
-    import threading
-
-    from course.checker import learner_tests
-
-    monkeypatch.setattr(learner_tests, "TESTS_SECONDS", 1.0)
-    result = check_source(RETRY, HEADER + textwrap.dedent("""
-        async def test_spins():
-            assert retry is not None
-            while True:
-                await asyncio.sleep(0)
-    """), in_thread=True)
+    result = check_spinning_tests_in_a_thread(monkeypatch)
     assert result.problem_kind == "tests-hang"
     assert "could not be stopped" not in result.problem
     assert [t.name for t in threading.enumerate() if t.name == "course-check"] == []
